@@ -1,0 +1,40 @@
+# Brindle. Every target does its own set-up on a fresh Debian machine as root: it installs the
+# system packages it needs (only those missing), runs `npm ci` when the lock file changed, builds,
+# then does its job.
+SHELL := /bin/bash
+APT_PACKAGES := nftables iproute2 bird2 etcd-server etcd-client iputils-ping socat iperf3 containernetworking-plugins
+NODE_TEST_FLAGS ?= --test-concurrency=2
+
+.PHONY: all deps build test lab bench clean
+
+all: build
+
+deps:
+	@command -v node >/dev/null || { echo "Node.js 20 or newer is required (apt-get install nodejs npm)"; exit 1; }
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: deps node_modules/.stamp
+	npx tsc -p tsconfig.json
+
+# Unit and integration tests (real SQLite, a real 3-member etcd cluster on 127.0.0.1).
+test: build
+	node --test $(NODE_TEST_FLAGS) $$(find dist/test -name '*.test.js' | sort)
+
+# The main job: shows Brindle working on the embedded datastore.
+lab: build
+	bash scripts/lab.sh
+
+# Every benchmark in bench/, one table of figures.
+bench: build
+	node dist/bench/run-all.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,86 @@
+/**
+ * The resource kinds Brindle knows, with their storage plural, scope and CLI names. This table is
+ * the single place a kind is declared; validation and defaults live in their own files.
+ */
+
+export const CALICO_API_VERSION = 'projectcalico.org/v3';
+export const K8S_NETWORKING_API_VERSION = 'networking.k8s.io/v1';
+export const K8S_CORE_API_VERSION = 'v1';
+
+export interface KindInfo {
+  kind: string;
+  apiVersion: string;
+  /** Lower-case plural, used in datastore keys and accepted on the command line. */
+  plural: string;
+  namespaced: boolean;
+  /** Extra names accepted by `brindle get` and friends (calicoctl's short names). */
+  shortNames: string[];
+  /** Stored as another kind (Kubernetes objects are converted on the way in). */
+  storedAs?: string;
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { kind: 'IPPool', apiVersion: CALICO_API_VERSION, plural: 'ippools', namespaced: false, shortNames: ['ipp', 'pool', 'pools', 'ippool'] },
+  { kind: 'IPReservation', apiVersion: CALICO_API_VERSION, plural: 'ipreservations', namespaced: false, shortNames: ['ipreservation'] },
+  { kind: 'IPAMConfiguration', apiVersion: CALICO_API_VERSION, plural: 'ipamconfigurations', namespaced: false, shortNames: ['ipamconfig', 'ipamconfiguration'] },
+  { kind: 'Node', apiVersion: CALICO_API_VERSION, plural: 'nodes', namespaced: false, shortNames: ['no', 'node'] },
+  { kind: 'WorkloadEndpoint', apiVersion: CALICO_API_VERSION, plural: 'workloadendpoints', namespaced: true, shortNames: ['wep', 'weps', 'workloadendpoint'] },
+  { kind: 'HostEndpoint', apiVersion: CALICO_API_VERSION, plural: 'hostendpoints', namespaced: false, shortNames: ['hep', 'heps', 'hostendpoint'] },
+  { kind: 'NetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'networkpolicies', namespaced: true, shortNames: ['np', 'pol', 'policy', 'networkpolicy'] },
+  { kind: 'GlobalNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'globalnetworkpolicies', namespaced: false, shortNames: ['gnp', 'gnps', 'globalnetworkpolicy'] },
+  { kind: 'StagedNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagednetworkpolicies', namespaced: true, shortNames: ['snp', 'stagednetworkpolicy'] },
+  { kind: 'StagedGlobalNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagedglobalnetworkpolicies', namespaced: false, shortNames: ['sgnp', 'stagedglobalnetworkpolicy'] },
+  { kind: 'Tier', apiVersion: CALICO_API_VERSION, plural: 'tiers', namespaced: false, shortNames: ['tier'] },
+  { kind: 'Profile', apiVersion: CALICO_API_VERSION, plural: 'profiles', namespaced: false, shortNames: ['pro', 'pros', 'profile'] },
+  { kind: 'NetworkSet', apiVersion: CALICO_API_VERSION, plural: 'networksets', namespaced: true, shortNames: ['netset', 'netsets', 'networkset'] },
+  { kind: 'GlobalNetworkSet', apiVersion: CALICO_API_VERSION, plural: 'globalnetworksets', namespaced: false, shortNames: ['gnetset', 'gnetsets', 'globalnetworkset'] },
+  { kind: 'BGPConfiguration', apiVersion: CALICO_API_VERSION, plural: 'bgpconfigurations', namespaced: false, shortNames: ['bgpconfig', 'bgpconfigs', 'bgpconfiguration'] },
+  { kind: 'BGPPeer', apiVersion: CALICO_API_VERSION, plural: 'bgppeers', namespaced: false, shortNames: ['bgpp', 'bgppeer'] },
+  { kind: 'BGPFilter', apiVersion: CALICO_API_VERSION, plural: 'bgpfilters', namespaced: false, shortNames: ['bgpf', 'bgpfilter'] },
+  { kind: 'FelixConfiguration', apiVersion: CALICO_API_VERSION, plural: 'felixconfigurations', namespaced: false, shortNames: ['felixconfig', 'felixconfigs', 'felixconfiguration'] },
+  { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfiguration'] },
+  { kind: 'ClusterInformation', apiVersion: CALICO_API_VERSION, plural: 'clusterinformations', namespaced: false, shortNames: ['clusterinfo', 'clusterinformation'] },
+  // Kubernetes kinds, converted on the way in (NetworkPolicy → Calico NetworkPolicy `knp.default.<name>`,
+  // Namespace → Profile `kns.<name>`).
+  { kind: 'KubernetesNetworkPolicy', apiVersion: K8S_NETWORKING_API_VERSION, plural: 'k8snetworkpolicies', namespaced: true, shortNames: [], storedAs: 'NetworkPolicy' },
+  { kind: 'Namespace', apiVersion: K8S_CORE_API_VERSION, plural: 'namespaces', namespaced: false, shortNames: ['ns', 'namespace'], storedAs: 'Profile' },
+];
+
+const byName = new Map<string, KindInfo>();
+for (const k of KINDS) {
+  for (const n of [k.kind.toLowerCase(), k.plural, ...k.shortNames]) byName.set(n, k);
+}
+
+/** Looks a kind up by its kind name, plural or short name, case-insensitively. */
+export function lookupKind(name: string): KindInfo | undefined {
+  return byName.get(name.toLowerCase());
+}
+
+/** The KindInfo for an exact `kind` string as written in a manifest (`IPPool`), if known. */
+export function kindInfo(kind: string): KindInfo | undefined {
+  return KINDS.find((k) => k.kind === kind);
+}
+
+export const RESOURCE_KEY_ROOT = '/brindle/v3/';
+export const CLUSTER_SCOPE = '_cluster';
+
+/** Datastore key of a resource: `/brindle/v3/<plural>/<namespace or _cluster>/<name>`. */
+export function resourceKey(kind: KindInfo, name: string, namespace?: string): string {
+  const scope = kind.namespaced ? namespace ?? 'default' : CLUSTER_SCOPE;
+  return `${RESOURCE_KEY_ROOT}${kind.plural}/${scope}/${name}`;
+}
+
+/** Key prefix for listing one kind, optionally in one namespace. */
+export function resourcePrefix(kind: KindInfo, namespace?: string): string {
+  if (!kind.namespaced) return `${RESOURCE_KEY_ROOT}${kind.plural}/${CLUSTER_SCOPE}/`;
+  return namespace === undefined ? `${RESOURCE_KEY_ROOT}${kind.plural}/` : `${RESOURCE_KEY_ROOT}${kind.plural}/${namespace}/`;
+}
+
+/** Parses a resource key back into plural, namespace (undefined for cluster scope) and name. */
+export function parseResourceKey(key: string): { plural: string; namespace?: string; name: string } | undefined {
+  if (!key.startsWith(RESOURCE_KEY_ROOT)) return undefined;
+  const parts = key.slice(RESOURCE_KEY_ROOT.length).split('/');
+  if (parts.length !== 3) return undefined;
+  const [plural, scope, name] = parts as [string, string, string];
+  return scope === CLUSTER_SCOPE ? { plural, name } : { plural, namespace: scope, name };
+}

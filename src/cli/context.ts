@@ -1,0 +1,52 @@
+import type { Datastore } from '../datastore/datastore.js';
+import { DEFAULT_DATASTORE_URL, openDatastore, type DatastoreOptions } from '../datastore/open.js';
+
+/** Where a command writes and reads; tests substitute buffers. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+}
+
+/**
+ * What every command gets: its I/O and a lazily opened datastore built from the global flags.
+ * Commands must call `datastore()` only when they need it, so `--help` and pure commands
+ * (`selector eval`) work with no datastore at all.
+ */
+export class CliContext {
+  private store: Promise<Datastore> | undefined;
+  datastoreUrl: string;
+  datastoreOptions: DatastoreOptions = {};
+
+  constructor(
+    readonly io: CliIO,
+    readonly env: Readonly<Record<string, string | undefined>>,
+  ) {
+    this.datastoreUrl = env['BRINDLE_DATASTORE'] || DEFAULT_DATASTORE_URL;
+  }
+
+  datastore(): Promise<Datastore> {
+    this.store ??= openDatastore(this.datastoreUrl, this.datastoreOptions);
+    return this.store;
+  }
+
+  out(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  err(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  async dispose(): Promise<void> {
+    if (this.store) {
+      const s = this.store;
+      this.store = undefined;
+      try {
+        await (await s).close();
+      } catch {
+        // the open itself failed; its error was already reported
+      }
+    }
+  }
+}
