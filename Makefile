@@ -22,7 +22,7 @@ node_modules/.stamp: package.json package-lock.json
 	@touch $@
 
 build: deps node_modules/.stamp
-	npx tsc -p tsconfig.json
+	node_modules/.bin/tsc -p tsconfig.json
 
 # Unit and integration tests (real SQLite, a real 3-member etcd cluster on 127.0.0.1).
 test: build
