@@ -1,0 +1,248 @@
+import type { CalcSnapshot, IpSetType, ParsedRule, PortRange } from './types.js';
+
+/**
+ * Decides whether one packet matches one ParsedRule, the way the dataplane's rendered rule would.
+ * Holds the IP sets of a CalcSnapshot in lookup-friendly form (host addresses in a hash set, wider
+ * CIDRs in a list, named-port members as `addr,proto:port` keys) so a rule check costs a few hash
+ * lookups. It does not walk tiers or policies (that is `explain.ts`) and does not know endpoints.
+ */
+
+/** An address parsed once: `text` is canonical, `num` the integer value (number for v4, bigint for v6). */
+export interface Addr {
+  family: 4 | 6;
+  text: string;
+  num: number | bigint;
+}
+
+/** What a rule is matched against. `dstPort`/`srcPort` absent means the protocol has no ports (ICMP). */
+export interface Packet {
+  family: 4 | 6;
+  protocol: number;
+  src: Addr;
+  dst: Addr;
+  srcPort?: number;
+  dstPort?: number;
+  icmpType?: number;
+  icmpCode?: number;
+}
+
+const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136 };
+const PROTOCOL_NAMES = new Map(Object.entries(PROTOCOL_NUMBERS).map(([n, v]) => [v, n]));
+
+/** `TCP`, `tcp`, `6` → 6. Throws on anything else. */
+export function protocolNumber(p: string | number): number {
+  if (typeof p === 'number') return p;
+  const named = PROTOCOL_NUMBERS[p.toLowerCase()];
+  if (named !== undefined) return named;
+  if (/^\d{1,3}$/.test(p) && Number(p) >= 0 && Number(p) <= 255) return Number(p);
+  throw new Error(`unknown protocol "${p}": use TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 0-255`);
+}
+
+/** 6 → `TCP`; unknown numbers stay numeric. */
+export function protocolLabel(n: number): string {
+  const name = PROTOCOL_NAMES.get(n);
+  if (!name) return String(n);
+  return name === 'icmpv6' ? 'ICMPv6' : name === 'udplite' ? 'UDPLite' : name.toUpperCase();
+}
+
+export function protocolHasPorts(n: number): boolean {
+  return n === 6 || n === 17 || n === 132 || n === 136;
+}
+
+/** Parses an IPv4 or IPv6 address (no prefix). Throws with the offending text. */
+export function parseAddr(text: string): Addr {
+  const s = text.trim();
+  if (s.includes(':')) {
+    const num = parseV6(s);
+    if (num === undefined) throw new Error(`"${text}" is not a valid IP address`);
+    return { family: 6, text: formatV6(num), num };
+  }
+  const parts = s.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new Error(`"${text}" is not a valid IP address`);
+  const num = parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+  return { family: 4, text: parts.map(Number).join('.'), num };
+}
+
+function parseV6(s: string): bigint | undefined {
+  let body = s;
+  let tailV4: number[] = [];
+  const lastColon = body.lastIndexOf(':');
+  if (body.slice(lastColon + 1).includes('.')) {
+    try {
+      const v4 = parseAddr(body.slice(lastColon + 1)).num as number;
+      tailV4 = [Math.floor(v4 / 65536), v4 % 65536];
+      body = body.slice(0, lastColon + 1) + '0';
+    } catch {
+      return undefined;
+    }
+  }
+  const halves = body.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (tailV4.length) (halves.length === 2 ? tail : head).pop();
+  const all = [...head, ...(halves.length === 2 ? new Array<string>(8 - head.length - tail.length - tailV4.length).fill('0') : []), ...tail];
+  const words = [...all.map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)), ...tailV4];
+  if (words.length !== 8 || words.some((w) => Number.isNaN(w))) return undefined;
+  return words.reduce((acc, w) => (acc << 16n) | BigInt(w), 0n);
+}
+
+function formatV6(n: bigint): string {
+  const words: string[] = [];
+  for (let i = 7; i >= 0; i--) words.push(((n >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return words.join(':');
+}
+
+export interface Cidr {
+  family: 4 | 6;
+  prefix: number;
+  base: number | bigint;
+}
+
+/** Parses `10.0.0.0/8`, `fd00::/64` or a bare address (a host prefix). */
+export function parseCidr(text: string): Cidr {
+  const slash = text.indexOf('/');
+  const addr = parseAddr(slash < 0 ? text : text.slice(0, slash));
+  const max = addr.family === 4 ? 32 : 128;
+  const prefix = slash < 0 ? max : Number(text.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`"${text}" is not a valid CIDR`);
+  return { family: addr.family, prefix, base: addr.num };
+}
+
+export function cidrContains(c: Cidr, a: Addr): boolean {
+  if (c.family !== a.family) return false;
+  if (c.prefix === 0) return true;
+  if (a.family === 4) {
+    const shift = 32 - c.prefix;
+    return Math.floor((a.num as number) / 2 ** shift) === Math.floor((c.base as number) / 2 ** shift);
+  }
+  const shift = BigInt(128 - c.prefix);
+  return (a.num as bigint) >> shift === (c.base as bigint) >> shift;
+}
+
+/** One IP set, indexed for membership tests. */
+export class IpSetIndex {
+  private readonly hosts = new Set<string>();
+  private readonly nets: Cidr[] = [];
+  private readonly ports = new Set<string>();
+
+  constructor(readonly id: string, readonly type: IpSetType, members: Iterable<string>) {
+    for (const m of members) {
+      if (type === 'ip-and-port') {
+        const m2 = /^(.+),([A-Za-z0-9]+):(\d+)$/.exec(m);
+        if (!m2) continue;
+        this.ports.add(portKey(parseAddr(m2[1]!).text, protocolNumber(m2[2]!), Number(m2[3])));
+        continue;
+      }
+      const c = parseCidr(m);
+      if (c.prefix === (c.family === 4 ? 32 : 128)) this.hosts.add(parseAddr(m.split('/')[0]!).text);
+      else this.nets.push(c);
+    }
+  }
+
+  has(a: Addr): boolean {
+    if (this.hosts.has(a.text)) return true;
+    for (const c of this.nets) if (cidrContains(c, a)) return true;
+    return false;
+  }
+
+  hasPort(a: Addr, protocol: number, port: number): boolean {
+    return this.ports.has(portKey(a.text, protocol, port));
+  }
+}
+
+function portKey(ip: string, protocol: number, port: number): string {
+  return `${ip},${protocol}:${port}`;
+}
+
+/** Every IP set of a snapshot, indexed lazily on first use. Unknown set IDs match nothing. */
+export class IpSetLookup {
+  private readonly built = new Map<string, IpSetIndex>();
+  constructor(private readonly snapshot: Pick<CalcSnapshot, 'ipSets'>) {}
+
+  get(id: string): IpSetIndex {
+    let s = this.built.get(id);
+    if (!s) {
+      const raw = this.snapshot.ipSets.get(id);
+      s = new IpSetIndex(id, raw?.type ?? 'ip', raw?.members ?? []);
+      this.built.set(id, s);
+    }
+    return s;
+  }
+}
+
+/** A rule bound to its IP sets; `mismatch` names the first field that fails, or undefined on a match. */
+export class CompiledRule {
+  private readonly protocol?: number;
+  private readonly notProtocol?: number;
+  private readonly srcNets?: Cidr[];
+  private readonly notSrcNets?: Cidr[];
+  private readonly dstNets?: Cidr[];
+  private readonly notDstNets?: Cidr[];
+  private readonly sets: { [K in SetField]?: IpSetIndex[] } = {};
+
+  constructor(readonly rule: ParsedRule, lookup: IpSetLookup) {
+    if (rule.protocol !== undefined) this.protocol = protocolNumber(rule.protocol);
+    if (rule.notProtocol !== undefined) this.notProtocol = protocolNumber(rule.notProtocol);
+    if (rule.srcNets) this.srcNets = rule.srcNets.map(parseCidr);
+    if (rule.notSrcNets) this.notSrcNets = rule.notSrcNets.map(parseCidr);
+    if (rule.dstNets) this.dstNets = rule.dstNets.map(parseCidr);
+    if (rule.notDstNets) this.notDstNets = rule.notDstNets.map(parseCidr);
+    for (const f of SET_FIELDS) {
+      const ids = rule[f];
+      if (ids && ids.length) this.sets[f] = ids.map((id) => lookup.get(id));
+    }
+  }
+
+  mismatch(p: Packet): string | undefined {
+    const r = this.rule;
+    if (r.ipVersion !== undefined && r.ipVersion !== p.family) return `rule is IPv${r.ipVersion} only`;
+    if (this.protocol !== undefined && this.protocol !== p.protocol) return `protocol is not ${protocolLabel(this.protocol)}`;
+    if (this.notProtocol !== undefined && this.notProtocol === p.protocol) return `protocol is ${protocolLabel(this.notProtocol)}`;
+    if (r.icmp && !icmpMatches(r.icmp, p)) return 'ICMP type/code differs';
+    if (r.notIcmp && icmpMatches(r.notIcmp, p)) return 'ICMP type/code is excluded';
+    if (this.srcNets && !this.srcNets.some((c) => cidrContains(c, p.src))) return `source ${p.src.text} not in ${r.srcNets!.join(', ')}`;
+    if (this.notSrcNets && this.notSrcNets.some((c) => cidrContains(c, p.src))) return `source ${p.src.text} is in an excluded net`;
+    if (this.dstNets && !this.dstNets.some((c) => cidrContains(c, p.dst))) return `destination ${p.dst.text} not in ${r.dstNets!.join(', ')}`;
+    if (this.notDstNets && this.notDstNets.some((c) => cidrContains(c, p.dst))) return `destination ${p.dst.text} is in an excluded net`;
+    const s = this.sets;
+    if (s.srcIpSetIds && !s.srcIpSetIds.every((x) => x.has(p.src))) return 'source does not match the rule\'s source selector';
+    if (s.notSrcIpSetIds && s.notSrcIpSetIds.some((x) => x.has(p.src))) return 'source matches the rule\'s notSelector';
+    if (s.dstIpSetIds && !s.dstIpSetIds.every((x) => x.has(p.dst))) return 'destination does not match the rule\'s destination selector';
+    if (s.notDstIpSetIds && s.notDstIpSetIds.some((x) => x.has(p.dst))) return 'destination matches the rule\'s notSelector';
+    if (!portsMatch(r.dstPorts, s.dstNamedPortIpSetIds, p.dst, p.protocol, p.dstPort)) return p.dstPort === undefined ? 'rule needs a destination port' : `destination port ${p.dstPort} not in the rule's ports`;
+    if (portsExcluded(r.notDstPorts, s.notDstNamedPortIpSetIds, p.dst, p.protocol, p.dstPort)) return `destination port ${p.dstPort} is excluded`;
+    if (!portsMatch(r.srcPorts, s.srcNamedPortIpSetIds, p.src, p.protocol, p.srcPort)) return 'source port not in the rule\'s source ports';
+    if (portsExcluded(r.notSrcPorts, s.notSrcNamedPortIpSetIds, p.src, p.protocol, p.srcPort)) return 'source port is excluded';
+    return undefined;
+  }
+}
+
+type SetField = 'srcIpSetIds' | 'notSrcIpSetIds' | 'dstIpSetIds' | 'notDstIpSetIds' | 'srcNamedPortIpSetIds' | 'notSrcNamedPortIpSetIds' | 'dstNamedPortIpSetIds' | 'notDstNamedPortIpSetIds';
+const SET_FIELDS: SetField[] = ['srcIpSetIds', 'notSrcIpSetIds', 'dstIpSetIds', 'notDstIpSetIds', 'srcNamedPortIpSetIds', 'notSrcNamedPortIpSetIds', 'dstNamedPortIpSetIds', 'notDstNamedPortIpSetIds'];
+
+function icmpMatches(m: { type: number; code?: number }, p: Packet): boolean {
+  if (p.protocol !== 1 && p.protocol !== 58) return false;
+  return p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code);
+}
+
+function inRanges(ranges: PortRange[], port: number): boolean {
+  for (const r of ranges) if (port >= r.first && port <= r.last) return true;
+  return false;
+}
+
+/** Numeric ports and named-port sets are ORed; with neither present any port matches. */
+function portsMatch(ranges: PortRange[] | undefined, named: IpSetIndex[] | undefined, a: Addr, protocol: number, port: number | undefined): boolean {
+  const hasRanges = !!ranges && ranges.length > 0;
+  if (!hasRanges && !named) return true;
+  if (port === undefined) return false;
+  if (hasRanges && inRanges(ranges!, port)) return true;
+  return !!named && named.some((s) => s.hasPort(a, protocol, port));
+}
+
+function portsExcluded(ranges: PortRange[] | undefined, named: IpSetIndex[] | undefined, a: Addr, protocol: number, port: number | undefined): boolean {
+  if (port === undefined) return false;
+  if (ranges && inRanges(ranges, port)) return true;
+  return !!named && named.some((s) => s.hasPort(a, protocol, port));
+}

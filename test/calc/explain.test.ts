@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FlowEvaluator, type DirectionTrace, type FlowExplanation, type FlowSpec } from '../../src/calc/explain.js';
+import type { ActivePolicy, ActiveProfile, CalcSnapshot, EndpointState, ParsedRule, TierInfo } from '../../src/calc/types.js';
+
+// Hand-made CalcSnapshots (the contract of src/calc/types.ts), so the evaluator is checked on its
+// own, independent of how the calculation graph builds them.
+
+function rule(action: ParsedRule['action'], index: number, extra: Partial<ParsedRule> = {}): ParsedRule {
+  return { action, index, text: `${action} #${index}`, ...extra };
+}
+
+function policy(key: string, inbound: ParsedRule[], outbound: ParsedRule[] = [], extra: Partial<ActivePolicy> = {}): ActivePolicy {
+  const [tier, ns, name] = key.split('/') as [string, string, string];
+  return { key, identity: { kind: 'NetworkPolicy', tier, name, ...(ns !== '_' ? { namespace: ns } : {}) }, inbound, outbound, ...extra };
+}
+
+function tier(name: string, ingress: string[], egress: string[] = [], defaultAction: 'Deny' | 'Pass' = 'Deny'): TierInfo {
+  return { name, defaultAction, ingressPolicies: ingress, egressPolicies: egress };
+}
+
+function wep(ns: string, name: string, ip: string, tiers: TierInfo[], profileIds = ['allow-all']): EndpointState {
+  return { id: `wep:${ns}/${name}`, kind: 'workload', name, namespace: ns, node: 'n1', ipv4Nets: [`${ip}/32`], ipv6Nets: [], profileIds, tiers, labels: {} };
+}
+
+function snapshot(eps: EndpointState[], policies: ActivePolicy[], ipSets: Record<string, { type: 'ip' | 'net' | 'ip-and-port'; members: string[] }> = {}, profiles: ActiveProfile[] = [ALLOW_ALL]): CalcSnapshot {
+  return {
+    ipSets: new Map(Object.entries(ipSets).map(([k, v]) => [k, { type: v.type, members: new Set(v.members) }])),
+    policies: new Map(policies.map((p) => [p.key, p])),
+    profiles: new Map(profiles.map((p) => [p.name, p])),
+    endpoints: new Map(eps.map((e) => [e.id, e])),
+    routes: new Map(),
+    vteps: new Map(),
+    inSync: true,
+  };
+}
+
+const ALLOW_ALL: ActiveProfile = { name: 'allow-all', inbound: [rule('allow', 0)], outbound: [rule('allow', 0)] };
+const TCP80: FlowSpec = { protocol: 'TCP', port: 80 };
+
+function explain(s: CalcSnapshot, from: string, to: string, flow = TCP80): FlowExplanation {
+  const ev = new FlowEvaluator(s);
+  const peer = (r: string) => {
+    const ep = ev.findEndpoint(r);
+    return ep ? { endpoint: ep } : { ip: r };
+  };
+  return ev.explain(peer(from), peer(to), flow);
+}
+
+function ingressOf(x: FlowExplanation): DirectionTrace {
+  assert.ok(x.ingress.evaluated, 'ingress should have been evaluated');
+  return x.ingress;
+}
+
+describe('FlowEvaluator', () => {
+  test('no tiers: the profile decides', () => {
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [])], []);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'allow');
+    assert.match(ingressOf(x).decision, /rule 0 of profile allow-all: allow/);
+  });
+
+  test('end of tier denies when no policy matches', () => {
+    const t = tier('default', ['default/x/deny-all']);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('default/x/deny-all', [])]);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'deny');
+    const ing = ingressOf(x);
+    assert.equal(ing.tiers[0]!.outcome, 'end-of-tier-deny');
+    assert.equal(ing.tiers[0]!.policies[0]!.outcome, 'no-match');
+    assert.match(ing.decision, /end of tier/);
+  });
+
+  test('Pass skips to the next tier; an allow there wins', () => {
+    const admin = tier('admin', ['admin/_/pass-all']);
+    const dflt = tier('default', ['default/x/allow-b']);
+    const src = { srcIpSetIds: ['s:b'] };
+    const s = snapshot(
+      [wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', []), wep('x', 'c', '10.0.0.3', [admin, dflt])],
+      [policy('admin/_/pass-all', [rule('pass', 0)]), policy('default/x/allow-b', [rule('allow', 0, src)])],
+      { 's:b': { type: 'ip', members: ['10.0.0.2'] } },
+    );
+    assert.equal(explain(s, 'x/b', 'x/c').verdict, 'allow');
+    const denied = explain(s, 'x/a', 'x/c');
+    assert.equal(denied.verdict, 'deny');
+    const ing = ingressOf(denied);
+    assert.deepEqual(ing.tiers.map((t) => t.outcome), ['pass', 'end-of-tier-deny']);
+    assert.equal(ing.tiers[1]!.policies[0]!.misses[0]!.reason, "source does not match the rule's source selector");
+  });
+
+  test('tier default action Pass falls through to the profile', () => {
+    const t = tier('soft', ['soft/_/nothing'], [], 'Pass');
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('soft/_/nothing', [rule('deny', 0, { protocol: 'udp' })])]);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'allow');
+    assert.equal(ingressOf(x).tiers[0]!.outcome, 'end-of-tier-pass');
+    assert.deepEqual(ingressOf(x).profiles.map((p) => p.outcome), ['allow']);
+  });
+
+  test('staged policies are ignored and a tier of only staged policies does not drop', () => {
+    const t = tier('default', ['default/x/staged-deny']);
+    const staged = policy('default/x/staged-deny', [rule('deny', 0)], [], { identity: { kind: 'StagedNetworkPolicy', tier: 'default', name: 'staged-deny', namespace: 'x' } });
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [staged]);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'allow');
+    assert.equal(ingressOf(x).tiers[0]!.policies[0]!.outcome, 'staged');
+  });
+
+  test('log rules continue; later deny decides', () => {
+    const t = tier('default', ['default/x/p']);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('default/x/p', [rule('log', 0), rule('deny', 1)])]);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'deny');
+    const p = ingressOf(x).tiers[0]!.policies[0]!;
+    assert.deepEqual(p.logged.map((l) => l.index), [0]);
+    assert.equal(p.rule!.index, 1);
+  });
+
+  test('missing policy and missing profile fail closed', () => {
+    const t = tier('default', ['default/x/gone']);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', [], ['nope']), wep('x', 'b', '10.0.0.2', [t])], []);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'deny');
+    assert.ok(x.egress.evaluated && x.egress.profiles[0]!.outcome === 'fail-closed');
+    assert.equal(ingressOf(x).tiers[0]!.policies[0]!.outcome, 'fail-closed');
+  });
+
+  test('no profile and no policy denies (host endpoint with nothing applied)', () => {
+    const hep: EndpointState = { id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10'], ipv6Nets: [], profileIds: [], tiers: [], labels: {} };
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), hep], []);
+    const x = explain(s, 'x/a', 'n1-eth0');
+    assert.equal(x.verdict, 'deny');
+    assert.match(ingressOf(x).decision, /no profile/);
+  });
+
+  test('bare IP destination: only the source egress is evaluated, nets and notNets by containment', () => {
+    const t = tier('default', [], ['default/x/egress']);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/egress', [], [rule('allow', 0, { dstNets: ['8.8.0.0/16'], notDstNets: ['8.8.4.0/24'] })])]);
+    const ok = explain(s, 'x/a', '8.8.8.8');
+    assert.equal(ok.verdict, 'allow');
+    assert.equal(ok.ingress.evaluated, false);
+    assert.equal(explain(s, 'x/a', '8.8.4.4').verdict, 'deny');
+    assert.equal(explain(s, 'x/a', '9.9.9.9').verdict, 'deny');
+  });
+
+  test('net IP sets match by containment (network sets)', () => {
+    const t = tier('default', [], ['default/x/to-set']);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/to-set', [], [rule('allow', 0, { dstIpSetIds: ['s:ns'] })])], { 's:ns': { type: 'net', members: ['172.16.0.0/12'] } });
+    assert.equal(explain(s, 'x/a', '172.20.1.1').verdict, 'allow');
+    assert.equal(explain(s, 'x/a', '172.32.0.1').verdict, 'deny');
+  });
+
+  test('named ports are ORed with numeric ports and keyed by address and protocol', () => {
+    const t = tier('default', ['default/x/named']);
+    const r = rule('allow', 0, { protocol: 'tcp', dstPorts: [{ first: 443, last: 443 }], dstNamedPortIpSetIds: ['n:serve'] });
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('default/x/named', [r])], { 'n:serve': { type: 'ip-and-port', members: ['10.0.0.2,tcp:8080'] } });
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 8080 }).verdict, 'allow');
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 443 }).verdict, 'allow');
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 80 }).verdict, 'deny');
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'UDP', port: 8080 }).verdict, 'deny');
+  });
+
+  test('port ranges, notPorts, protocol numbers and ICMP', () => {
+    const t = tier('default', ['default/x/p']);
+    const rules = [
+      rule('deny', 0, { protocol: 'tcp', notDstPorts: [{ first: 1, last: 1000 }] }),
+      rule('allow', 1, { protocol: '6', dstPorts: [{ first: 80, last: 90 }] }),
+      rule('allow', 2, { protocol: 'icmp', icmp: { type: 8 } }),
+    ];
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('default/x/p', rules)]);
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 85 }).verdict, 'allow');
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 91 }).verdict, 'deny');
+    const high = explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 5000 });
+    assert.equal(ingressOf(high).tiers[0]!.policies[0]!.rule!.index, 0);
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'ICMP' }).verdict, 'allow');
+    assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'ICMP', icmpType: 0 }).verdict, 'deny');
+  });
+
+  test('egress denial and ingress are both reported', () => {
+    const e = tier('default', [], ['default/x/no-egress']);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', [e]), wep('x', 'b', '10.0.0.2', [])], [policy('default/x/no-egress', [], [])]);
+    const x = explain(s, 'x/a', 'x/b');
+    assert.equal(x.verdict, 'deny');
+    assert.ok(x.egress.evaluated && x.egress.verdict === 'deny');
+    assert.equal(ingressOf(x).verdict, 'allow');
+    assert.deepEqual(x.flow, { from: 'x/a', to: 'x/b', protocol: 'TCP', port: 80, family: 4, srcIp: '10.0.0.1', dstIp: '10.0.0.2' });
+  });
+
+  test('IPv6 flows use the endpoints\' IPv6 addresses', () => {
+    const t = tier('default', ['default/x/v6']);
+    const a: EndpointState = { ...wep('x', 'a', '10.0.0.1', []), ipv6Nets: ['fd00::1/128'] };
+    const b: EndpointState = { ...wep('x', 'b', '10.0.0.2', [t]), ipv6Nets: ['fd00::2/128'] };
+    const s = snapshot([a, b], [policy('default/x/v6', [rule('allow', 0, { ipVersion: 6, srcNets: ['fd00::/64'] })])]);
+    const ev = new FlowEvaluator(s);
+    const x = ev.explain({ ip: 'fd00:0::1' }, { endpoint: b }, TCP80);
+    assert.equal(x.verdict, 'allow');
+    assert.equal(x.flow.srcIp, 'fd00:0:0:0:0:0:0:1');
+    assert.equal(explain(s, 'x/a', 'x/b').verdict, 'deny');
+  });
+});
