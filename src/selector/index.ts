@@ -1,22 +1,21 @@
 /**
- * Calico's selector language (public surface). PLACEHOLDER: the selector issue replaces the bodies;
- * the signatures are the contract other modules code against.
+ * Calico's selector language (public surface): parse a selector once, then evaluate it against
+ * label sets, print its canonical form and unique ID, and read its label restrictions.
+ * Pure: no I/O. The tokenizer, parser, tree, compiler and restrictions live beside this file;
+ * the incremental selector-to-item matcher is label-index.ts.
  */
+import { createHash } from 'node:crypto';
+import { prefixLabels, renderCanonical, type SelectorNode } from './ast.js';
+import { compile, type Evaluator, type LabelGetter } from './compile.js';
+import { computeLabelRestrictions, type LabelRestriction } from './label-restrictions.js';
+import { parseTree } from './parser.js';
 
-/** Anything labels can be read from: a Map, or a merged view of own + inherited labels. */
-export interface LabelGetter {
-  get(key: string): string | undefined;
-}
-
-/** Lower bound on the labels an item must carry to possibly match (used by the label index). */
-export interface LabelRestriction {
-  /** The label must be present for the selector to match. */
-  mustBePresent: boolean;
-  /** The label must be absent for the selector to match. */
-  mustBeAbsent: boolean;
-  /** If set, the label's value must be one of these (an empty array means unsatisfiable). */
-  mustHaveOneOfValues?: readonly string[];
-}
+export type { LabelGetter } from './compile.js';
+export type { LabelRestriction } from './label-restrictions.js';
+export { possibleToSatisfy } from './label-restrictions.js';
+export { SelectorParseError } from './parse-error.js';
+export type { SelectorNode } from './ast.js';
+export { isValidLabel } from './tokenizer.js';
 
 export interface Selector {
   /** Calico's canonical string (`Selector.String()`), e.g. `(a == "b" && has(c))`. */
@@ -29,19 +28,75 @@ export interface Selector {
   withPrefix(prefix: string): Selector;
 }
 
-export class SelectorParseError extends Error {
-  /** 0-based character offset of the problem in the input. */
-  readonly position: number;
-  readonly input: string;
-  constructor(message: string, input: string, position: number) {
-    super(message);
-    this.name = 'SelectorParseError';
-    this.input = input;
-    this.position = position;
+/** Calico's `hash.MakeUniqueID(prefix, content)`: `prefix:` + base64url(SHA-224(`prefix:` + content)), no padding. */
+export function makeUniqueId(prefix: string, content: string): string {
+  return `${prefix}:${createHash('sha224').update(`${prefix}:${content}`, 'utf8').digest('base64url')}`;
+}
+
+class ParsedSelector implements Selector {
+  readonly canonical: string;
+  private readonly evaluator: Evaluator;
+  private id: string | undefined;
+  private restrictions: ReadonlyMap<string, LabelRestriction> | undefined;
+
+  constructor(readonly root: SelectorNode) {
+    this.canonical = renderCanonical(root);
+    this.evaluator = compile(root);
+  }
+
+  get uniqueId(): string {
+    this.id ??= makeUniqueId('s', this.canonical);
+    return this.id;
+  }
+
+  evaluate(labels: LabelGetter): boolean {
+    return this.evaluator(labels);
+  }
+
+  labelRestrictions(): ReadonlyMap<string, LabelRestriction> {
+    this.restrictions ??= computeLabelRestrictions(this.root);
+    return this.restrictions;
+  }
+
+  withPrefix(prefix: string): Selector {
+    return new ParsedSelector(prefixLabels(this.root, prefix));
+  }
+
+  toString(): string {
+    return this.canonical;
   }
 }
 
+const CACHE_LIMIT = 10_000;
+const cache = new Map<string, ParsedSelector>();
+
 /** Parses a selector; throws SelectorParseError. The empty (or blank) selector is `all()`. */
-export function parseSelector(_input: string): Selector {
-  throw new Error('selector parser not implemented yet');
+export function parseSelector(input: string): Selector {
+  let sel = cache.get(input);
+  if (sel === undefined) {
+    sel = new ParsedSelector(parseTree(input));
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(input, sel);
+  }
+  return sel;
 }
+
+/** The syntax tree of a parsed selector (for tools that walk it, e.g. to list the labels it uses). */
+export function selectorTree(sel: Selector): SelectorNode {
+  if (sel instanceof ParsedSelector) return sel.root;
+  return parseTree(sel.canonical);
+}
+
+/** Calico's `selector.Normalise`: the canonical form, or the input unchanged if it does not parse. */
+export function normaliseSelector(input: string): string {
+  try {
+    return parseSelector(input.trim()).canonical;
+  } catch {
+    return input;
+  }
+}
+
+/** `all()`: matches everything. */
+export const ALL_SELECTOR: Selector = new ParsedSelector({ kind: 'all' });
+/** `!all()`: matches nothing. */
+export const NO_MATCH_SELECTOR: Selector = new ParsedSelector({ kind: 'not', operand: { kind: 'all' } });

@@ -1,0 +1,21 @@
+/** A selector that cannot be parsed: says what is wrong and where (0-based offset into the input). */
+export class SelectorParseError extends Error {
+  /** 0-based character offset of the problem in the input. */
+  readonly position: number;
+  readonly input: string;
+  /** The problem alone, without the position prefix that `message` carries. */
+  readonly reason: string;
+  constructor(reason: string, input: string, position: number) {
+    super(`invalid selector at position ${position}: ${reason}`);
+    this.name = 'SelectorParseError';
+    this.reason = reason;
+    this.input = input;
+    this.position = position;
+  }
+
+  /** The input on one line and a caret under the problem, for terminals. */
+  pointer(): string {
+    const line = this.input.replace(/[\r\n]/g, ' ');
+    return `${line}\n${' '.repeat(Math.min(this.position, line.length))}^`;
+  }
+}
