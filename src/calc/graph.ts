@@ -1,0 +1,182 @@
+/**
+ * The calculation graph: datastore updates in, this node's desired policy state out. This file
+ * only builds the nodes and connects them (Felix's `calc_graph.go`); each node documents what it
+ * does. Updates are `{key, value | null}` (null = absent); output depends only on the current
+ * state, never on the order updates arrived in. Nothing is sent until `flush()`.
+ *
+ *   onUpdates ─► dispatch by key ─┬─ tiers, policies ─────────► PolicySorter (ordering metadata)
+ *                                 ├─ policies, profiles ──────► ActiveRulesCalculator
+ *                                 ├─ local endpoints ─────────► ActiveRulesCalculator, PolicyResolver
+ *                                 └─ all endpoints, net sets,
+ *                                    profile labels ──────────► IpSetMemberIndex
+ *   ActiveRulesCalculator ─ active policies/profiles ─► RuleScanner ─ rules ─► EventSequencer
+ *                         └ policy ⇄ endpoint matches ─► PolicyResolver ─ endpoints ─► EventSequencer
+ *   RuleScanner ─ IP set needed/unneeded ─► EventSequencer + IpSetMemberIndex ─ members ─► EventSequencer
+ *   EventSequencer ─ flush(), dependency order ─► DataplaneCallbacks
+ */
+import { parseResourceKey } from '../api/kinds.js';
+import type { Resource } from '../api/types.js';
+import { ActiveRulesCalculator } from './active-rules-calculator.js';
+import { EventSequencer } from './event-sequencer.js';
+import { IpSetMemberIndex } from './ip-set-member-index.js';
+import type { EndpointModel, PolicyModel } from './model.js';
+import { PolicyResolver } from './policy-resolver.js';
+import { policyMeta, PolicySorter, sameMeta } from './policy-sorter.js';
+import {
+  toHostEndpointModel, toNetworkSetModel, toPolicyModel, toProfileModel, toTierModel, toWorkloadEndpointModel,
+} from './resource-converter.js';
+import { RuleScanner } from './rule-scanner.js';
+import type { DataplaneCallbacks, PolicyKey } from './types.js';
+
+export interface Update {
+  key: string;
+  value: Resource | null;
+}
+
+export interface GraphOptions {
+  /** This node's name; `'*'` makes every endpoint local (whole-cluster computation). */
+  hostname: string | '*';
+}
+
+export class CalculationGraph {
+  private readonly sequencer: EventSequencer;
+  private readonly sorter = new PolicySorter();
+  private readonly activeRules: ActiveRulesCalculator;
+  private readonly scanner: RuleScanner;
+  private readonly members: IpSetMemberIndex;
+  private readonly resolver: PolicyResolver;
+  /** Datastore key → policy key (a policy's key changes when its tier does). */
+  private readonly policyKeys = new Map<string, PolicyKey>();
+  private readonly localEndpoints = new Set<string>();
+  private inSyncSent = false;
+
+  constructor(private readonly opts: GraphOptions, private readonly dataplane: DataplaneCallbacks) {
+    // EventSequencer ─► dataplane
+    this.sequencer = new EventSequencer(dataplane);
+
+    // IpSetMemberIndex ─ members ─► EventSequencer
+    this.members = new IpSetMemberIndex({
+      onMemberAdded: (id, m) => this.sequencer.onIpSetMemberAdded(id, m),
+      onMemberRemoved: (id, m) => this.sequencer.onIpSetMemberRemoved(id, m),
+    });
+
+    // RuleScanner ─ sets ─► EventSequencer (set first) ─► IpSetMemberIndex (members after)
+    //             ─ parsed policies/profiles ─► EventSequencer
+    this.scanner = new RuleScanner({
+      onIpSetActive: (set) => {
+        this.sequencer.onIpSetAdded(set.id, set.namedPort ? 'ip-and-port' : 'net');
+        this.members.onIpSetActive(set);
+      },
+      onIpSetInactive: (set) => {
+        this.members.onIpSetInactive(set);
+        this.sequencer.onIpSetRemoved(set.id);
+      },
+      onPolicyActive: (p) => this.sequencer.onPolicyActive(p),
+      onPolicyInactive: (key) => this.sequencer.onPolicyInactive(key),
+      onProfileActive: (p) => this.sequencer.onProfileActive(p),
+      onProfileInactive: (name) => this.sequencer.onProfileInactive(name),
+    });
+
+    // ActiveRulesCalculator ─ active rules ─► RuleScanner
+    //                       ─ matches ─► PolicyResolver
+    this.activeRules = new ActiveRulesCalculator({
+      onPolicyActive: (p) => this.scanner.onPolicyActive(p),
+      onPolicyInactive: (key) => this.scanner.onPolicyInactive(key),
+      onProfileActive: (name, p) => this.scanner.onProfileActive(name, p),
+      onProfileInactive: (name) => this.scanner.onProfileInactive(name),
+      onPolicyMatch: (key, ep) => this.resolver.onPolicyMatch(key, ep),
+      onPolicyMatchStopped: (key, ep) => this.resolver.onPolicyMatchStopped(key, ep),
+    });
+
+    // PolicyResolver (reads PolicySorter, effective labels) ─ endpoints ─► EventSequencer
+    this.resolver = new PolicyResolver(this.sorter, (id) => this.activeRules.effectiveLabels(id), {
+      onEndpointUpdate: (e) => this.sequencer.onEndpointUpdate(e),
+      onEndpointRemoved: (id) => this.sequencer.onEndpointRemoved(id),
+    });
+  }
+
+  onUpdates(updates: Update[]): void {
+    for (const u of updates) this.onUpdate(u);
+  }
+
+  onInSync(): void {
+    this.flush();
+    if (!this.inSyncSent) {
+      this.inSyncSent = true;
+      this.dataplane.onInSync();
+    }
+  }
+
+  flush(): void {
+    this.resolver.flush();
+    this.sequencer.flush();
+  }
+
+  private onUpdate(u: Update): void {
+    const parsed = parseResourceKey(u.key);
+    if (!parsed) return; // IPAM blocks and other keys: not used for policy.
+    const v = u.value;
+    switch (parsed.plural) {
+      case 'tiers':
+        if (this.sorter.onTierUpdate(parsed.name, v ? toTierModel(v) : null)) this.resolver.onTierChanged(parsed.name);
+        return;
+      case 'networkpolicies':
+      case 'globalnetworkpolicies':
+        this.onPolicy(u.key, v ? toPolicyModel(v) : null);
+        return;
+      case 'profiles': {
+        const p = v ? toProfileModel(v) : null;
+        this.members.onParentUpdate(parsed.name, p ? p.labelsToApply : null);
+        this.activeRules.onProfileUpdate(parsed.name, p);
+        this.resolver.onProfileLabelsChanged(parsed.name);
+        return;
+      }
+      case 'workloadendpoints':
+        this.onEndpoint(parsed.namespace ? `wep:${parsed.namespace}/${parsed.name}` : `wep:default/${parsed.name}`, v ? toWorkloadEndpointModel(v) : null);
+        return;
+      case 'hostendpoints':
+        this.onEndpoint(`hep:${parsed.name}`, v ? toHostEndpointModel(v) : null);
+        return;
+      case 'networksets':
+      case 'globalnetworksets': {
+        const id = parsed.plural === 'networksets' ? `netset:${parsed.namespace ?? 'default'}/${parsed.name}` : `gnetset:${parsed.name}`;
+        if (!v) return this.members.onItemRemoved(id);
+        const ns = toNetworkSetModel(v);
+        this.members.onItemUpdate(id, ns.labels, ns.parentIds, { nets: ns.nets, ports: [] });
+        return;
+      }
+      default:
+        return; // Staged policies are never enforced; other kinds do not affect policy.
+    }
+  }
+
+  private onPolicy(resourceKey: string, policy: PolicyModel | null): void {
+    const oldKey = this.policyKeys.get(resourceKey);
+    if (oldKey !== undefined && oldKey !== policy?.key) {
+      this.sorter.onPolicyUpdate(oldKey, null);
+      this.activeRules.onPolicyUpdate(oldKey, null);
+      this.policyKeys.delete(resourceKey);
+    }
+    if (!policy) return;
+    this.policyKeys.set(resourceKey, policy.key);
+    // Sorter first, so endpoints that start matching are resolved with the new ordering.
+    const meta = policyMeta(policy);
+    const old = this.sorter.onPolicyUpdate(policy.key, meta);
+    if (!sameMeta(old, meta)) this.resolver.onPolicyOrderingChanged(policy.key);
+    this.activeRules.onPolicyUpdate(policy.key, policy);
+  }
+
+  private onEndpoint(id: string, ep: EndpointModel | null): void {
+    if (ep) this.members.onItemUpdate(id, ep.labels, ep.profileIds, { nets: [...ep.ipv4Nets, ...ep.ipv6Nets], ports: ep.ports });
+    else this.members.onItemRemoved(id);
+    const local = ep !== null && (this.opts.hostname === '*' || ep.node === this.opts.hostname);
+    if (local) {
+      this.localEndpoints.add(id);
+      this.activeRules.onLocalEndpointUpdate(id, ep);
+      this.resolver.onEndpointUpdate(id, ep);
+    } else if (this.localEndpoints.delete(id)) {
+      this.activeRules.onLocalEndpointUpdate(id, null);
+      this.resolver.onEndpointUpdate(id, null);
+    }
+  }
+}

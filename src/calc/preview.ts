@@ -1,0 +1,69 @@
+import { applyDefaults } from '../api/defaults.js';
+import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from '../api/k8s-conversion.js';
+import { kindInfo } from '../api/kinds.js';
+import type { Resource } from '../api/types.js';
+import { ValidationError } from '../errors.js';
+
+function invalid(subject: string, path: string, message: string): ValidationError {
+  return new ValidationError(subject, [{ path, message }]);
+}
+
+/**
+ * The input side of `brindle policy preview`: turns manifest documents into the resources they
+ * would become once stored (Kubernetes NetworkPolicy and Namespace converted, defaults applied),
+ * each marked as an apply or a delete, and overlays them on the current resources. Pure: the
+ * caller reads files and the datastore; nothing here writes anything.
+ *
+ * Deletion is expressed either by passing documents through `--delete FILE`, or by annotating a
+ * document in the applied file with `brindle.io/preview: delete`.
+ */
+
+export const PREVIEW_ANNOTATION = 'brindle.io/preview';
+
+export interface PreviewChange {
+  action: 'apply' | 'delete';
+  resource: Resource;
+}
+
+/** Documents → stored-form resources with their action. Throws ValidationError naming the document. */
+export function prepareDocuments(docs: unknown[], action: 'apply' | 'delete'): PreviewChange[] {
+  return docs.map((doc, i) => {
+    if (!doc || typeof doc !== 'object') throw invalid(`document ${i + 1}`, '', 'not an object');
+    const d = doc as Partial<Resource> & { apiVersion?: string };
+    if (typeof d.kind !== 'string' || !d.metadata || typeof d.metadata.name !== 'string' || d.metadata.name === '') {
+      throw invalid(`document ${i + 1}`, typeof d.kind !== 'string' ? 'kind' : 'metadata.name', 'is required');
+    }
+    const marked = d.metadata.annotations?.[PREVIEW_ANNOTATION];
+    if (marked !== undefined && marked !== 'delete' && marked !== 'apply') {
+      throw invalid(`${d.kind} ${d.metadata.name}`, `metadata.annotations.${PREVIEW_ANNOTATION}`, `must be "delete" or "apply", got "${marked}"`);
+    }
+    const effective = marked === 'delete' ? 'delete' : action;
+    return { action: effective, resource: toStored(d as Resource, i) };
+  });
+}
+
+function toStored(d: Resource, i: number): Resource {
+  let r: Resource = d;
+  if (isK8sDocument(d)) {
+    r = d.kind === 'NetworkPolicy' ? (convertK8sNetworkPolicy(d as unknown as K8sNetworkPolicy) as Resource) : (convertNamespace(d as unknown as K8sNamespace) as Resource);
+  } else if (!kindInfo(d.kind) || kindInfo(d.kind)!.storedAs) {
+    throw invalid(`document ${i + 1}`, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
+  }
+  r = applyDefaults(r);
+  if (kindInfo(r.kind)?.namespaced && !r.metadata.namespace) r = { ...r, metadata: { ...r.metadata, namespace: 'default' } };
+  return r;
+}
+
+function identity(r: Resource): string {
+  return `${r.kind}|${r.metadata.namespace ?? ''}|${r.metadata.name}`;
+}
+
+/** Current resources with the changes applied in order (later documents win). */
+export function overlayResources(current: Resource[], changes: PreviewChange[]): Resource[] {
+  const byId = new Map(current.map((r) => [identity(r), r]));
+  for (const c of changes) {
+    if (c.action === 'delete') byId.delete(identity(c.resource));
+    else byId.set(identity(c.resource), c.resource);
+  }
+  return [...byId.values()];
+}

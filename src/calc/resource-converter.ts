@@ -1,0 +1,190 @@
+/**
+ * Turns stored v3 resources into the graph's internal model (Calico's update processors plus
+ * Felix's validation step): implicit endpoint labels, composed policy selectors, defaulted
+ * `types`. Tolerant of missing optional fields; it never throws on a malformed value, it returns
+ * what it can. Does not decide what is active or local: that is the graph's job.
+ */
+import type {
+  EndpointPort, GlobalNetworkPolicySpec, HostEndpointSpec, NetworkSetSpec, ProfileSpec, Resource, Rule, TierSpec, WorkloadEndpointSpec,
+} from '../api/types.js';
+import { DEFAULT_TIER, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_PROFILE_PREFIX } from '../api/types.js';
+import { parseCIDR, formatIP } from '../api/cidr.js';
+import type { BackendRule, EndpointModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
+import { entityRuleSelector, globalPolicySelector, namespacedPolicySelector } from './selector-composition.js';
+import type { PolicyIdentity } from './types.js';
+
+/** Calico's built-in tiers, used when no Tier resource of that name exists. */
+export const BUILT_IN_TIERS: ReadonlyMap<string, TierModel> = new Map([
+  ['default', { name: 'default', order: 1_000_000, defaultAction: 'Deny' }],
+  ['kube-admin', { name: 'kube-admin', order: 1_000, defaultAction: 'Pass' }],
+  ['kube-baseline', { name: 'kube-baseline', order: 10_000_000, defaultAction: 'Pass' }],
+]);
+
+export function policyKey(tier: string, name: string, namespace?: string): string {
+  return `${tier}/${namespace ?? '_'}/${name}`;
+}
+
+function labelsOf(res: Resource): Map<string, string> {
+  const out = new Map<string, string>();
+  const labels = res.metadata?.labels;
+  if (labels && typeof labels === 'object') for (const [k, v] of Object.entries(labels)) out.set(k, String(v));
+  return out;
+}
+
+function rulesOf(rules: Rule[] | undefined, namespace: string | undefined): BackendRule[] {
+  if (!Array.isArray(rules)) return [];
+  return rules.map((rule, index) => ({
+    rule,
+    index,
+    srcSelector: entityRuleSelector(rule.source, namespace),
+    dstSelector: entityRuleSelector(rule.destination, namespace),
+    notSrcSelector: rule.source?.notSelector ?? '',
+    notDstSelector: rule.destination?.notSelector ?? '',
+  }));
+}
+
+/** Policy types as stored, or Calico's defaulting when absent/empty. */
+function governs(spec: GlobalNetworkPolicySpec): { ingress: boolean; egress: boolean } {
+  let types = spec.types;
+  if (!Array.isArray(types) || types.length === 0) {
+    const hasIngress = Array.isArray(spec.ingress) && spec.ingress.length > 0;
+    const hasEgress = Array.isArray(spec.egress) && spec.egress.length > 0;
+    types = !hasEgress ? ['Ingress'] : hasIngress ? ['Ingress', 'Egress'] : ['Egress'];
+  }
+  return {
+    ingress: types.some((t) => String(t).toLowerCase() === 'ingress'),
+    egress: types.some((t) => String(t).toLowerCase() === 'egress'),
+  };
+}
+
+/** NetworkPolicy or GlobalNetworkPolicy → PolicyModel. Staged kinds are not enforced: callers skip them. */
+export function toPolicyModel(res: Resource): PolicyModel {
+  const spec = (res.spec ?? {}) as GlobalNetworkPolicySpec;
+  const namespaced = res.kind === 'NetworkPolicy';
+  const namespace = namespaced ? res.metadata.namespace ?? 'default' : undefined;
+  const tier = spec.tier || DEFAULT_TIER;
+  const identity: PolicyIdentity = { kind: res.kind as PolicyIdentity['kind'], tier, name: res.metadata.name };
+  if (namespace !== undefined) identity.namespace = namespace;
+  const selector = namespaced
+    ? namespacedPolicySelector(spec.selector, namespace!, spec.serviceAccountSelector)
+    : globalPolicySelector(spec.selector, spec.namespaceSelector, spec.serviceAccountSelector);
+  const g = governs(spec);
+  const model: PolicyModel = {
+    key: policyKey(tier, res.metadata.name, namespace),
+    identity,
+    selector,
+    governsIngress: g.ingress,
+    governsEgress: g.egress,
+    inbound: rulesOf(spec.ingress, namespace),
+    outbound: rulesOf(spec.egress, namespace),
+    doNotTrack: !namespaced && !!spec.doNotTrack,
+    preDNAT: !namespaced && !!spec.preDNAT,
+    applyOnForward: !namespaced && !!spec.applyOnForward,
+  };
+  if (typeof spec.order === 'number') model.order = spec.order;
+  return model;
+}
+
+export function toProfileModel(res: Resource): ProfileModel {
+  const spec = (res.spec ?? {}) as ProfileSpec;
+  const labelsToApply = new Map<string, string>();
+  if (spec.labelsToApply && typeof spec.labelsToApply === 'object') {
+    for (const [k, v] of Object.entries(spec.labelsToApply)) labelsToApply.set(k, String(v));
+  }
+  return { name: res.metadata.name, inbound: rulesOf(spec.ingress, undefined), outbound: rulesOf(spec.egress, undefined), labelsToApply };
+}
+
+export function toTierModel(res: Resource): TierModel {
+  const spec = (res.spec ?? {}) as TierSpec;
+  const t: TierModel = { name: res.metadata.name, defaultAction: spec.defaultAction === 'Pass' ? 'Pass' : 'Deny' };
+  if (typeof spec.order === 'number') t.order = spec.order;
+  return t;
+}
+
+/** `10.0.0.1` → `10.0.0.1/32`; CIDRs are masked; unparsable entries are dropped. */
+export function toCidr(s: string): { cidr: string; family: 4 | 6 } | undefined {
+  const c = parseCIDR(String(s), true);
+  if (!c) return undefined;
+  return { cidr: `${formatIP(c.family, c.network)}/${c.prefixLength}`, family: c.family };
+}
+
+const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };
+
+function namedPortsOf(ports: EndpointPort[] | undefined): NamedPort[] {
+  if (!Array.isArray(ports)) return [];
+  const out: NamedPort[] = [];
+  for (const p of ports) {
+    if (!p || !p.name || typeof p.port !== 'number') continue;
+    const proto = String(p.protocol ?? 'tcp').toLowerCase();
+    out.push({ name: p.name, protocol: PROTOCOL_NUMBERS[proto] ?? proto, port: p.port });
+  }
+  return out;
+}
+
+function splitNets(nets: string[] | undefined, e: { ipv4Nets: string[]; ipv6Nets: string[] }): void {
+  for (const n of Array.isArray(nets) ? nets : []) {
+    const c = toCidr(n);
+    if (!c) continue;
+    (c.family === 4 ? e.ipv4Nets : e.ipv6Nets).push(c.cidr);
+  }
+}
+
+export function toWorkloadEndpointModel(res: Resource): EndpointModel {
+  const spec = (res.spec ?? {}) as WorkloadEndpointSpec;
+  const namespace = res.metadata.namespace ?? 'default';
+  const labels = labelsOf(res);
+  labels.set(LABEL_NAMESPACE, namespace);
+  labels.set(LABEL_ORCHESTRATOR, spec.orchestrator ?? '');
+  if (spec.serviceAccountName) labels.set(LABEL_SERVICE_ACCOUNT, spec.serviceAccountName);
+  const e: EndpointModel = {
+    id: `wep:${namespace}/${res.metadata.name}`,
+    kind: 'workload',
+    name: res.metadata.name,
+    namespace,
+    node: spec.node ?? '',
+    ipv4Nets: [],
+    ipv6Nets: [],
+    profileIds: Array.isArray(spec.profiles) ? [...spec.profiles] : [],
+    labels,
+    ports: namedPortsOf(spec.ports),
+  };
+  if (spec.interfaceName) e.interfaceName = spec.interfaceName;
+  if (spec.mac) e.mac = spec.mac;
+  splitNets(spec.ipNetworks, e);
+  return e;
+}
+
+export function toHostEndpointModel(res: Resource): EndpointModel {
+  const spec = (res.spec ?? {}) as HostEndpointSpec;
+  const e: EndpointModel = {
+    id: `hep:${res.metadata.name}`,
+    kind: 'host',
+    name: res.metadata.name,
+    node: spec.node ?? '',
+    ipv4Nets: [],
+    ipv6Nets: [],
+    profileIds: Array.isArray(spec.profiles) ? [...spec.profiles] : [],
+    labels: labelsOf(res),
+    ports: namedPortsOf(spec.ports),
+  };
+  if (spec.interfaceName) e.interfaceName = spec.interfaceName;
+  splitNets(spec.expectedIPs, e);
+  return e;
+}
+
+/** NetworkSet (namespaced: namespace label + `kns.<ns>` parent) or GlobalNetworkSet. */
+export function toNetworkSetModel(res: Resource): NetworkSetModel {
+  const spec = (res.spec ?? {}) as NetworkSetSpec;
+  const labels = labelsOf(res);
+  const nets: string[] = [];
+  for (const n of Array.isArray(spec.nets) ? spec.nets : []) {
+    const c = toCidr(n);
+    if (c) nets.push(c.cidr);
+  }
+  if (res.kind === 'NetworkSet') {
+    const ns = res.metadata.namespace ?? 'default';
+    labels.set(LABEL_NAMESPACE, ns);
+    return { id: `netset:${ns}/${res.metadata.name}`, labels, parentIds: [NAMESPACE_PROFILE_PREFIX + ns], nets };
+  }
+  return { id: `gnetset:${res.metadata.name}`, labels, parentIds: [], nets };
+}

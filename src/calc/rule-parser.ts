@@ -1,0 +1,146 @@
+/**
+ * Converts one backend rule (v3 rule + composed selectors) into a dataplane `ParsedRule` whose
+ * selectors and named ports are replaced by IP-set IDs, plus the IP sets it needs (Felix's
+ * `ruleToParsedRule`). Pure function over a selector cache; does not ref-count or emit anything
+ * (that is the RuleScanner's job). Throws `RuleParseError` on an unparsable selector or port.
+ */
+import type { EntityRule, Port, Protocol, Rule } from '../api/types.js';
+import type { Selector } from '../selector/index.js';
+import { makeUniqueId, parseSelector } from '../selector/index.js';
+import type { BackendRule, IpSetData } from './model.js';
+import { toCidr } from './resource-converter.js';
+import { ruleText } from './rule-text.js';
+import type { ParsedRule, PortRange, RuleAction } from './types.js';
+
+export class RuleParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuleParseError';
+  }
+}
+
+/** Parses selectors once and remembers them (selector strings repeat a lot across rules). */
+export class SelectorCache {
+  private readonly cache = new Map<string, Selector>();
+  parse(text: string): Selector {
+    let sel = this.cache.get(text);
+    if (!sel) {
+      try {
+        sel = parseSelector(text);
+      } catch (err) {
+        throw new RuleParseError(`invalid selector ${JSON.stringify(text)}: ${(err as Error).message}`);
+      }
+      if (this.cache.size > 100_000) this.cache.clear();
+      this.cache.set(text, sel);
+    }
+    return sel;
+  }
+}
+
+const ACTIONS: Record<string, RuleAction> = { Allow: 'allow', Deny: 'deny', Log: 'log', Pass: 'pass' };
+const PROTOCOL_NAMES: Record<string, string> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmpv6', sctp: 'sctp', udplite: 'udplite' };
+
+/** `TCP` → `tcp`, 6 → `6`. */
+export function normaliseProtocol(p: Protocol): string {
+  if (typeof p === 'number') return String(p);
+  return PROTOCOL_NAMES[p.toLowerCase()] ?? p.toLowerCase();
+}
+
+/** The protocol a rule's named ports are looked up with (Felix: TCP unless the rule says UDP/SCTP). */
+function namedPortProtocol(p: Protocol | undefined): 'tcp' | 'udp' | 'sctp' {
+  if (p === undefined) return 'tcp';
+  const s = normaliseProtocol(p);
+  if (s === 'udp' || s === '17') return 'udp';
+  if (s === 'sctp' || s === '132') return 'sctp';
+  return 'tcp';
+}
+
+function splitPorts(ports: Port[] | undefined): { numeric: PortRange[]; named: string[] } {
+  const numeric: PortRange[] = [];
+  const named: string[] = [];
+  for (const p of ports ?? []) {
+    if (typeof p === 'number') {
+      numeric.push({ first: p, last: p });
+      continue;
+    }
+    const m = /^(\d+)(?::(\d+))?$/.exec(String(p));
+    if (m) numeric.push({ first: Number(m[1]), last: Number(m[2] ?? m[1]) });
+    else if (/^[a-zA-Z0-9_.-]{1,128}$/.test(String(p))) named.push(String(p));
+    else throw new RuleParseError(`invalid port ${JSON.stringify(p)}`);
+  }
+  return { numeric, named };
+}
+
+function nets(list: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const n of list ?? []) {
+    const c = toCidr(n);
+    if (!c) throw new RuleParseError(`invalid CIDR ${JSON.stringify(n)}`);
+    out.push(c.cidr);
+  }
+  return out;
+}
+
+/** Felix's `combineMatchesIfPossible`: fold the negative selector into a positive one when there is one. */
+function combine(pos: string, neg: string): [string, string] {
+  if (pos === '' || neg === '') return [pos, neg];
+  return [`(${pos}) && (!(${neg}))`, ''];
+}
+
+export interface ParsedRuleResult {
+  rule: ParsedRule;
+  ipSets: IpSetData[];
+}
+
+export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRuleResult {
+  const r: Rule = br.rule;
+  const action = ACTIONS[r.action];
+  if (!action) throw new RuleParseError(`invalid action ${JSON.stringify(r.action)}`);
+  const ipSets: IpSetData[] = [];
+  const selectorSet = (text: string): IpSetData => {
+    const sel = selectors.parse(text);
+    const set: IpSetData = { id: sel.uniqueId, selectorId: sel.uniqueId, selectorText: sel.canonical };
+    ipSets.push(set);
+    return set;
+  };
+  const namedPortSet = (selText: string, port: string, proto: 'tcp' | 'udp' | 'sctp'): IpSetData => {
+    const sel = selectors.parse(selText === '' ? 'all()' : selText);
+    const id = makeUniqueId('n', `${sel.uniqueId},${proto},${port}`);
+    const set: IpSetData = { id, selectorId: sel.uniqueId, selectorText: sel.canonical, namedPort: port, namedPortProtocol: proto };
+    ipSets.push(set);
+    return set;
+  };
+  const proto = namedPortProtocol(r.protocol);
+  const out: ParsedRule = { action, index: br.index, text: ruleText(r) };
+  if (r.ipVersion === 4 || r.ipVersion === 6) out.ipVersion = r.ipVersion;
+  if (r.protocol !== undefined) out.protocol = normaliseProtocol(r.protocol);
+  if (r.notProtocol !== undefined) out.notProtocol = normaliseProtocol(r.notProtocol);
+  if (r.icmp && typeof r.icmp.type === 'number') out.icmp = r.icmp.code === undefined ? { type: r.icmp.type } : { type: r.icmp.type, code: r.icmp.code };
+  if (r.notICMP && typeof r.notICMP.type === 'number') {
+    out.notIcmp = r.notICMP.code === undefined ? { type: r.notICMP.type } : { type: r.notICMP.type, code: r.notICMP.code };
+  }
+
+  const side = (er: EntityRule | undefined, posRaw: string, negRaw: string, dir: 'Src' | 'Dst'): void => {
+    const [pos, neg] = combine(posRaw, negRaw);
+    const ports = splitPorts(er?.ports);
+    const notPorts = splitPorts(er?.notPorts);
+    const n = nets(er?.nets);
+    const notN = nets(er?.notNets);
+    const o = out as unknown as Record<string, unknown>;
+    const put = (field: string, v: unknown[]): void => {
+      if (v.length > 0) o[field] = v;
+    };
+    put(`${dir.toLowerCase()}Nets`, n);
+    put(`not${dir}Nets`, notN);
+    put(`${dir.toLowerCase()}Ports`, ports.numeric);
+    put(`not${dir}Ports`, notPorts.numeric);
+    put(`${dir.toLowerCase()}NamedPortIpSetIds`, ports.named.map((p) => namedPortSet(pos, p, proto).id));
+    put(`not${dir}NamedPortIpSetIds`, notPorts.named.map((p) => namedPortSet(pos, p, proto).id));
+    // A named-port set already filters by the positive selector; keep the plain set only if numeric ports need it.
+    if (pos !== '' && (ports.numeric.length > 0 || ports.named.length === 0)) put(`${dir.toLowerCase()}IpSetIds`, [selectorSet(pos).id]);
+    if (neg !== '') put(`not${dir}IpSetIds`, [selectorSet(neg).id]);
+  };
+  side(r.source, br.srcSelector, br.notSrcSelector, 'Src');
+  side(r.destination, br.dstSelector, br.notDstSelector, 'Dst');
+  return { rule: out, ipSets };
+}
