@@ -154,14 +154,15 @@ class Tokenizer {
 
   /**
    * Matches `words` at the cursor, whitespace allowed (not required) between them, then requires a
-   * word boundary after the last one (whitespace after it is skipped first, as Calico does).
+   * word boundary after the last one. For a multi-word operator Calico skips the whitespace after
+   * the last word before that check (so `a not in x` fails); for a one-word operator it does not.
    */
   private cutWords(words: readonly string[], kind: TokenKind): TokenKind | undefined {
     let j = this.i;
     for (const w of words) {
       if (!this.input.startsWith(w, j)) return undefined;
       j += w.length;
-      while (j < this.input.length && (this.input[j] === ' ' || this.input[j] === '\t')) j++;
+      if (words.length > 1) while (j < this.input.length && (this.input[j] === ' ' || this.input[j] === '\t')) j++;
     }
     if (j < this.input.length && isIdentifierChar(this.input.charCodeAt(j))) return undefined;
     this.i = j;
