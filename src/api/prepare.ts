@@ -1,0 +1,43 @@
+import { ValidationError } from '../errors.js';
+import { applyDefaults } from './defaults.js';
+import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
+import { kindInfo } from './kinds.js';
+import type { Resource } from './types.js';
+import { validateResource } from './validate.js';
+
+/**
+ * Turns one input document into the resource Brindle stores: validate what was written, convert
+ * Kubernetes objects to their Calico kinds, fill the namespace and defaults, validate again.
+ * Throws ValidationError (every issue, with paths) naming the document. Pure.
+ */
+export function prepareResource(doc: unknown, opts: { namespace?: string; subject?: string } = {}): Resource {
+  const raw = structuredClone(doc) as Record<string, any>;
+  const k8sNamespaced = isObj(raw) && isK8sDocument(raw) && raw['kind'] === 'NetworkPolicy';
+  const info = isObj(raw) && typeof raw['kind'] === 'string' ? kindInfo(raw['kind']) : undefined;
+  if (isObj(raw) && isObj(raw['metadata']) && (info?.namespaced || k8sNamespaced) && raw['metadata']['namespace'] === undefined) {
+    raw['metadata']['namespace'] = opts.namespace ?? 'default';
+  }
+  const first = validateResource(raw);
+  if (first.length > 0) throw new ValidationError(opts.subject ?? describeResource(raw), first);
+  let resource = raw as Resource;
+  if (isK8sDocument(raw)) {
+    resource = raw['kind'] === 'Namespace' ? convertNamespace(raw as K8sNamespace) : convertK8sNetworkPolicy(raw as K8sNetworkPolicy);
+  }
+  const defaulted = applyDefaults(resource);
+  const second = validateResource(defaulted);
+  if (second.length > 0) throw new ValidationError(opts.subject ?? describeResource(defaulted), second);
+  return defaulted;
+}
+
+/** `NetworkPolicy ns/name`, `IPPool name`, or as much as the document says. */
+export function describeResource(doc: unknown): string {
+  if (!isObj(doc)) return 'document';
+  const kind = typeof doc['kind'] === 'string' ? doc['kind'] : 'resource';
+  const meta = isObj(doc['metadata']) ? doc['metadata'] : {};
+  const name = typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : '(no name)';
+  return typeof meta['namespace'] === 'string' ? `${kind} ${meta['namespace']}/${name}` : `${kind} ${name}`;
+}
+
+function isObj(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { builtinResource, builtinResources } from '../api/builtins.js';
+import { cidrsOverlap, parseCIDR } from '../api/cidr.js';
+import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
+import { describeResource, prepareResource } from '../api/prepare.js';
+import type { IPPoolSpec, Resource } from '../api/types.js';
+import { AlreadyExistsError, ConflictError, isAlreadyExists, isConflict, isNotFound, NotFoundError, UsageError, ValidationError, type ValidationIssue } from '../errors.js';
+import type { Datastore, KeyValue } from './datastore.js';
+import { decodeResource, encodeResource } from './resource-codec.js';
+
+const POLICY_KINDS = new Set(['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']);
+const APPLY_ATTEMPTS = 5;
+
+/**
+ * The one client for v3 resources over a Datastore, used by the CLI, IPAM and the policy tools.
+ * Every write is validated and defaulted (`prepareResource`), checked against what is stored
+ * (tier exists, pools don't overlap, immutable fields unchanged, built-ins stay fixed) and written
+ * with compare-and-swap. Built-in tiers and the default-allow profile are always readable.
+ * It does not watch; consumers watch the Datastore directly.
+ */
+export class ResourceClient {
+  constructor(private readonly ds: Datastore) {}
+
+  async get(kind: string, name: string, namespace?: string): Promise<Resource | null> {
+    const info = this.kind(kind);
+    const kv = await this.ds.get(resourceKey(info, name, namespace));
+    if (kv) return decodeResource(kv);
+    return builtinResource(info.kind, name) ?? null;
+  }
+
+  async list(kind: string, namespace?: string): Promise<{ items: Resource[]; revision: number }> {
+    const info = this.kind(kind);
+    const res = await this.ds.list(resourcePrefix(info, namespace));
+    const items = res.items.map((kv) => decodeResource(kv));
+    return { items: withBuiltins(info.kind, items), revision: res.revision };
+  }
+
+  async listAll(): Promise<{ items: Resource[]; revision: number }> {
+    const res = await this.ds.list(RESOURCE_KEY_ROOT);
+    const byKind = new Map<string, Resource[]>();
+    for (const kv of res.items) {
+      const parsed = parseResourceKey(kv.key);
+      const info = parsed && KINDS.find((k) => k.plural === parsed.plural && !k.storedAs);
+      if (!info) continue;
+      const list = byKind.get(info.kind) ?? [];
+      list.push(decodeResource(kv));
+      byKind.set(info.kind, list);
+    }
+    const items: Resource[] = [];
+    for (const k of KINDS) if (!k.storedAs) items.push(...withBuiltins(k.kind, byKind.get(k.kind) ?? []));
+    return { items, revision: res.revision };
+  }
+
+  /** Validates and defaults without writing (the first step of every write). */
+  prepare(doc: unknown, namespace?: string): Resource {
+    return prepareResource(doc, namespace !== undefined ? { namespace } : {});
+  }
+
+  /**
+   * Checks what depends on other resources for a batch about to be written, as if the whole batch
+   * were stored: referenced tiers exist, pools don't overlap. Returns the issues per batch index.
+   */
+  async checkReferences(batch: Resource[]): Promise<{ index: number; issues: ValidationIssue[] }[]> {
+    const tiers = new Set((await this.list('Tier')).items.map((t) => t.metadata.name));
+    for (const r of batch) if (r.kind === 'Tier') tiers.add(r.metadata.name);
+    const pools = (await this.list('IPPool')).items;
+    const out: { index: number; issues: ValidationIssue[] }[] = [];
+    batch.forEach((r, index) => {
+      const issues: ValidationIssue[] = [];
+      if (POLICY_KINDS.has(r.kind)) {
+        const tier = (r.spec as { tier?: string }).tier ?? 'default';
+        if (!tiers.has(tier)) issues.push({ path: 'spec.tier', message: `tier "${tier}" does not exist; create the Tier first` });
+      }
+      if (r.kind === 'IPPool') {
+        const others = [...pools.filter((p) => !batch.some((b) => b.kind === 'IPPool' && b.metadata.name === p.metadata.name)), ...batch.filter((b, i) => i !== index && b.kind === 'IPPool')];
+        issues.push(...poolOverlapIssues(r, others));
+      }
+      if (issues.length > 0) out.push({ index, issues });
+    });
+    return out;
+  }
+
+  async create(doc: Resource): Promise<Resource> {
+    const r = this.prepare(doc);
+    const info = this.kind(r.kind);
+    const subject = describeResource(r);
+    if (builtinResource(r.kind, r.metadata.name)) throw new AlreadyExistsError(`${subject} already exists (it is built in)`);
+    await this.checkDependencies(r, subject);
+    const stored: Resource = { ...r, metadata: { ...r.metadata, uid: r.metadata.uid ?? randomUUID(), creationTimestamp: r.metadata.creationTimestamp ?? new Date().toISOString() } };
+    try {
+      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), encodeResource(stored));
+      return decodeResource(kv);
+    } catch (err) {
+      if (isAlreadyExists(err)) throw new AlreadyExistsError(`${subject} already exists`, { cause: err });
+      throw err;
+    }
+  }
+
+  async update(doc: Resource): Promise<Resource> {
+    const r = this.prepare(doc);
+    const info = this.kind(r.kind);
+    const subject = describeResource(r);
+    const key = resourceKey(info, r.metadata.name, r.metadata.namespace);
+    const current = await this.ds.get(key);
+    if (!current) {
+      if (builtinResource(r.kind, r.metadata.name)) return this.storeBuiltin(r, subject);
+      throw new NotFoundError(`${subject} does not exist`);
+    }
+    return this.write(r, subject, current, r.metadata.resourceVersion);
+  }
+
+  async apply(doc: Resource): Promise<Resource> {
+    const r = this.prepare(doc);
+    const info = this.kind(r.kind);
+    const subject = describeResource(r);
+    const key = resourceKey(info, r.metadata.name, r.metadata.namespace);
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.ds.get(key);
+      try {
+        if (current) return await this.write(r, subject, current, r.metadata.resourceVersion);
+        if (builtinResource(r.kind, r.metadata.name)) return await this.storeBuiltin(r, subject);
+        return await this.create(r);
+      } catch (err) {
+        // Lost a race with another writer: re-read and try again, unless the caller pinned a version.
+        const raced = isConflict(err) || isAlreadyExists(err) || isNotFound(err);
+        if (!raced || r.metadata.resourceVersion !== undefined || attempt >= APPLY_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async delete(kind: string, name: string, namespace?: string, resourceVersion?: string): Promise<Resource> {
+    const info = this.kind(kind);
+    const subject = info.namespaced ? `${info.kind} ${namespace ?? 'default'}/${name}` : `${info.kind} ${name}`;
+    if (builtinResource(info.kind, name)) throw new ValidationError(subject, [{ path: '', message: 'built-in resources cannot be deleted' }]);
+    const key = resourceKey(info, name, namespace);
+    const current = await this.ds.get(key);
+    if (!current) throw new NotFoundError(`${subject} does not exist`);
+    if (info.kind === 'Tier') {
+      const users: string[] = [];
+      for (const k of POLICY_KINDS) {
+        for (const p of (await this.list(k)).items) if ((p.spec as { tier?: string }).tier === name) users.push(describeResource(p));
+      }
+      if (users.length > 0) throw new ValidationError(subject, [{ path: '', message: `tier is still used by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` and ${users.length - 3} more` : ''}` }]);
+    }
+    const expected = resourceVersion !== undefined ? Number(resourceVersion) : current.modRevision;
+    if (resourceVersion !== undefined && expected !== current.modRevision) throw staleError(subject, resourceVersion, current.modRevision);
+    try {
+      await this.ds.delete(key, expected);
+    } catch (err) {
+      if (isConflict(err)) throw staleError(subject, String(expected), undefined, err);
+      if (isNotFound(err)) throw new NotFoundError(`${subject} does not exist`, { cause: err });
+      throw err;
+    }
+    return decodeResource(current);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private kind(kind: string): KindInfo {
+    const info = kindInfo(kind) ?? lookupKind(kind);
+    if (!info) throw new UsageError(`unknown resource kind "${kind}"`);
+    if (info.storedAs) return kindInfo(info.storedAs)!;
+    return info;
+  }
+
+  private async write(r: Resource, subject: string, current: KeyValue, resourceVersion: string | undefined): Promise<Resource> {
+    const existing = decodeResource(current);
+    if (resourceVersion !== undefined && Number(resourceVersion) !== current.modRevision) throw staleError(subject, resourceVersion, current.modRevision);
+    const issues = immutableFieldIssues(existing, r);
+    if (issues.length > 0) throw new ValidationError(subject, issues);
+    await this.checkDependencies(r, subject);
+    const meta = { ...r.metadata, uid: r.metadata.uid ?? existing.metadata.uid, creationTimestamp: r.metadata.creationTimestamp ?? existing.metadata.creationTimestamp };
+    if (meta.uid === undefined) delete meta.uid;
+    if (meta.creationTimestamp === undefined) delete meta.creationTimestamp;
+    try {
+      const kv = await this.ds.update(current.key, encodeResource({ ...r, metadata: meta }), current.modRevision);
+      return decodeResource(kv);
+    } catch (err) {
+      if (isConflict(err)) throw staleError(subject, resourceVersion ?? String(current.modRevision), undefined, err);
+      if (isNotFound(err)) throw new NotFoundError(`${subject} was deleted while being updated`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** A built-in resource being written for the first time: allowed only with its fixed spec. */
+  private async storeBuiltin(r: Resource, subject: string): Promise<Resource> {
+    const builtin = builtinResource(r.kind, r.metadata.name)!;
+    if (JSON.stringify(sortKeys(builtin.spec)) !== JSON.stringify(sortKeys(r.spec))) {
+      throw new ValidationError(subject, [{ path: 'spec', message: 'the spec of a built-in resource cannot be changed' }]);
+    }
+    const kv = await this.ds.create(resourceKey(this.kind(r.kind), r.metadata.name), encodeResource(r));
+    return decodeResource(kv);
+  }
+
+  private async checkDependencies(r: Resource, subject: string): Promise<void> {
+    const found = await this.checkReferences([r]);
+    if (found.length > 0) throw new ValidationError(subject, found[0]!.issues);
+  }
+}
+
+function immutableFieldIssues(existing: Resource, next: Resource): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (next.kind === 'IPPool') {
+    const a = existing.spec as IPPoolSpec;
+    const b = next.spec as IPPoolSpec;
+    if (a.cidr !== b.cidr) issues.push({ path: 'spec.cidr', message: `cidr cannot be changed (was ${a.cidr}); create a new pool instead` });
+    if (a.blockSize !== b.blockSize) issues.push({ path: 'spec.blockSize', message: `blockSize cannot be changed (was ${a.blockSize})` });
+    if ((a.allowedUses ?? []).includes('LoadBalancer') && !(b.allowedUses ?? []).includes('LoadBalancer')) {
+      issues.push({ path: 'spec.allowedUses', message: 'a LoadBalancer pool cannot be changed to another use' });
+    }
+  }
+  const builtin = builtinResource(next.kind, next.metadata.name);
+  if (builtin && next.kind === 'Profile' && JSON.stringify(sortKeys(builtin.spec)) !== JSON.stringify(sortKeys(next.spec))) {
+    issues.push({ path: 'spec', message: 'the spec of a built-in resource cannot be changed' });
+  }
+  return issues;
+}
+
+function poolOverlapIssues(pool: Resource, others: Resource[]): ValidationIssue[] {
+  const cidr = parseCIDR((pool.spec as IPPoolSpec).cidr);
+  if (!cidr) return [];
+  const issues: ValidationIssue[] = [];
+  for (const o of others) {
+    if (o.metadata.name === pool.metadata.name) continue;
+    const oc = parseCIDR((o.spec as IPPoolSpec).cidr);
+    if (oc && cidrsOverlap(cidr, oc)) issues.push({ path: 'spec.cidr', message: `IP pool ${(pool.spec as IPPoolSpec).cidr} overlaps IP pool "${o.metadata.name}" (${(o.spec as IPPoolSpec).cidr})` });
+  }
+  return issues;
+}
+
+function staleError(subject: string, given: string, current: number | undefined, cause?: unknown): ConflictError {
+  const now = current !== undefined ? ` (current ${current})` : '';
+  return new ConflictError(`${subject} was modified by someone else: resourceVersion ${given} is stale${now}; get it again and retry`, cause ? { cause } : undefined);
+}
+
+function withBuiltins(kind: string, stored: Resource[]): Resource[] {
+  const builtins = builtinResources(kind).filter((b) => !stored.some((s) => s.metadata.name === b.metadata.name));
+  if (builtins.length === 0) return stored;
+  return [...stored, ...builtins].sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
