@@ -1,7 +1,7 @@
-import { applyDefaults } from '../api/defaults.js';
-import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from '../api/k8s-conversion.js';
+import { isK8sDocument } from '../api/k8s-conversion.js';
 import { kindInfo } from '../api/kinds.js';
-import type { Resource } from '../api/types.js';
+import { describeResource, prepareResource } from '../api/prepare.js';
+import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 
 function invalid(subject: string, path: string, message: string): ValidationError {
@@ -10,7 +10,8 @@ function invalid(subject: string, path: string, message: string): ValidationErro
 
 /**
  * The input side of `brindle policy preview`: turns manifest documents into the resources they
- * would become once stored (Kubernetes NetworkPolicy and Namespace converted, defaults applied),
+ * would become once stored (validated, Kubernetes NetworkPolicy and Namespace converted, defaults
+ * applied: the same `prepareResource` as `brindle apply`),
  * each marked as an apply or a delete, and overlays them on the current resources. Pure: the
  * caller reads files and the datastore; nothing here writes anything.
  *
@@ -38,20 +39,23 @@ export function prepareDocuments(docs: unknown[], action: 'apply' | 'delete'): P
       throw invalid(`${d.kind} ${d.metadata.name}`, `metadata.annotations.${PREVIEW_ANNOTATION}`, `must be "delete" or "apply", got "${marked}"`);
     }
     const effective = marked === 'delete' ? 'delete' : action;
-    return { action: effective, resource: toStored(d as Resource, i) };
+    return { action: effective, resource: toStored(d as Resource, i, effective) };
   });
 }
 
-function toStored(d: Resource, i: number): Resource {
-  let r: Resource = d;
+/** Apply: the full write path's validation, conversion and defaults. Delete: only the identity is needed. */
+function toStored(d: Resource, i: number, action: 'apply' | 'delete'): Resource {
+  if (action === 'apply') return prepareResource(d, { subject: `document ${i + 1} (${describeResource(d)})` });
+  let kind = d.kind;
+  let name = d.metadata.name;
   if (isK8sDocument(d)) {
-    r = d.kind === 'NetworkPolicy' ? (convertK8sNetworkPolicy(d as unknown as K8sNetworkPolicy) as Resource) : (convertNamespace(d as unknown as K8sNamespace) as Resource);
-  } else if (!kindInfo(d.kind) || kindInfo(d.kind)!.storedAs) {
-    throw invalid(`document ${i + 1}`, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
+    kind = d.kind === 'NetworkPolicy' ? 'NetworkPolicy' : 'Profile';
+    name = (d.kind === 'NetworkPolicy' ? K8S_POLICY_PREFIX : NAMESPACE_PROFILE_PREFIX) + name;
   }
-  r = applyDefaults(r);
-  if (kindInfo(r.kind)?.namespaced && !r.metadata.namespace) r = { ...r, metadata: { ...r.metadata, namespace: 'default' } };
-  return r;
+  const info = kindInfo(kind);
+  if (!info || info.storedAs) throw invalid(`document ${i + 1}`, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
+  const namespace = info.namespaced ? d.metadata.namespace ?? 'default' : undefined;
+  return { apiVersion: d.apiVersion, kind, metadata: { name, ...(namespace !== undefined ? { namespace } : {}) }, spec: {} };
 }
 
 function identity(r: Resource): string {
