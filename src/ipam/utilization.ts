@@ -1,0 +1,77 @@
+import { affinityNode, allocationAt, blockCidr, freeCount, inUseOrdinals, type AllocationBlock } from './block.js';
+import { cidrContains, cidrCovers, cidrSize, formatCidr, formatIp, ipAt, type Cidr } from './cidr.js';
+import type { IpamPool } from './pool-selection.js';
+
+/**
+ * Address accounting per pool and per block (pure), for `brindle ipam show`. Pool figures cover the
+ * whole pool, including space no block has been carved from yet.
+ */
+
+export interface BlockUtilization {
+  cidr: string;
+  node: string | undefined;
+  capacity: number;
+  inUse: number;
+  coolingDown: number;
+  /** Free and not reserved. */
+  available: number;
+}
+
+export interface PoolUtilization {
+  name: string;
+  cidr: string;
+  disabled: boolean;
+  capacity: bigint;
+  inUse: number;
+  available: bigint;
+  blocks: BlockUtilization[];
+}
+
+export interface BorrowedIp {
+  ip: string;
+  block: string;
+  blockOwner: string | undefined;
+  borrowingNode: string | undefined;
+  handleId: string | null;
+  type: string | undefined;
+  allocatedTo: string | undefined;
+}
+
+export function utilization(pools: IpamPool[], blocks: AllocationBlock[], reservations: Cidr[]): PoolUtilization[] {
+  const reserved = (ip: ReturnType<typeof ipAt>) => reservations.some((r) => cidrContains(r, ip));
+  return pools.map((p) => {
+    const mine = blocks.filter((b) => cidrCovers(p.cidr, blockCidr(b))).sort((a, b) => (blockCidr(a).base < blockCidr(b).base ? -1 : 1));
+    const blockRows = mine.map((b): BlockUtilization => {
+      const capacity = b.allocations.length;
+      const inUse = inUseOrdinals(b).length;
+      const coolingDown = b.allocations.filter((a) => a !== null).length - inUse;
+      return { cidr: b.cidr, node: affinityNode(b), capacity, inUse, coolingDown, available: freeCount(b, reserved) };
+    });
+    const inUse = blockRows.reduce((s, b) => s + b.inUse, 0);
+    const capacity = cidrSize(p.cidr);
+    return { name: p.name, cidr: formatCidr(p.cidr), disabled: p.disabled, capacity, inUse, available: capacity - BigInt(inUse), blocks: blockRows };
+  });
+}
+
+/** Addresses allocated to a node other than the block's owner (the `node` attribute tells which). */
+export function borrowedIps(blocks: AllocationBlock[]): BorrowedIp[] {
+  const out: BorrowedIp[] = [];
+  for (const b of blocks) {
+    const owner = affinityNode(b);
+    for (const o of inUseOrdinals(b)) {
+      const live = allocationAt(b, o)!;
+      const node = live.attrs['node'];
+      if (node === undefined || node === owner) continue;
+      out.push({
+        ip: formatIp(ipAt(blockCidr(b), o)),
+        block: b.cidr,
+        blockOwner: owner,
+        borrowingNode: node,
+        handleId: live.handleId,
+        type: live.attrs['type'],
+        allocatedTo: live.attrs['workload'] ? `${live.attrs['namespace'] ?? 'default'}/${live.attrs['workload']}` : undefined,
+      });
+    }
+  }
+  return out;
+}
