@@ -1,0 +1,371 @@
+/**
+ * Named calculation states (in the spirit of Felix's `calc/states_for_test.go`): a set of stored
+ * resources and what node `node1` must compute from them. Shared resources have the same key in
+ * every state, so moving between states exercises updates, not only adds and deletes.
+ */
+import type { Resource } from '../../src/api/types.js';
+import { gnetset, gnp, hep, named, netset, np, profile, sel, snp, tier, wep, type Expected } from './state-builders.js';
+
+export interface State {
+  name: string;
+  resources: Resource[];
+  expected: Expected;
+}
+
+const NS = 'projectcalico.org/namespace';
+const W1 = wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'] });
+const W2 = wep('ns1', 'w2', { app: 'db' }, { node: 'node2', ips: ['10.0.0.2/32'] });
+const W3 = wep('ns2', 'w3', { app: 'db' }, { node: 'node2', ips: ['10.0.1.3/32'] });
+const KNS1 = profile('kns.ns1', { 'pcns.team': 'a', 'pcns.projectcalico.org/name': 'ns1' });
+const KNS2 = profile('kns.ns2', { 'pcns.team': 'b', 'pcns.projectcalico.org/name': 'ns2' });
+const BASE = [W1, W2, W3, KNS1, KNS2];
+const W1_ONLY = { 'wep:ns1/w1': '' };
+const ALL = 'all()';
+
+function exp(e: Partial<Expected>): Expected {
+  return { policies: [], profiles: ['kns.ns1'], ipSets: {}, endpoints: W1_ONLY, ...e };
+}
+
+function hepText(normal: string, untracked = '', preDNAT = '', forward = ''): string {
+  return `${normal} | untracked: ${untracked} | preDNAT: ${preDNAT} | forward: ${forward}`;
+}
+
+const d = (ing: string[], eg: string[] = []) => `default(Deny):i[${ing.join(',')}]e[${eg.join(',')}]`;
+
+export const STATES: State[] = [
+  { name: 'empty', resources: [], expected: exp({ profiles: [], endpoints: {} }) },
+  { name: 'base', resources: BASE, expected: exp({}) },
+  { name: 'endpoint with missing profile', resources: [W1], expected: exp({ profiles: ['kns.ns1!'] }) },
+  {
+    name: 'namespaced policy',
+    resources: [...BASE, np('ns1', 'allow-db', { order: 10, selector: "app == 'web'", ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'db'" }, destination: { ports: [80] } }] })],
+    expected: exp({
+      policies: ['default/ns1/allow-db'],
+      ipSets: { [sel(`(${NS} == "ns1" && app == "db")`)]: ['10.0.0.2/32'] },
+      endpoints: { 'wep:ns1/w1': d(['default/ns1/allow-db']) },
+      rules: {
+        'default/ns1/allow-db': {
+          inbound: [{ action: 'allow', index: 0, protocol: 'tcp', srcIpSetIds: [sel(`(${NS} == "ns1" && app == "db")`)], dstPorts: [{ first: 80, last: 80 }] }],
+          outbound: [],
+        },
+      },
+    }),
+  },
+  {
+    name: 'namespaced policy in another namespace',
+    resources: [...BASE, np('ns2', 'web-ns2', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] })],
+    expected: exp({}),
+  },
+  {
+    name: 'tier order, default Pass, missing tier',
+    resources: [
+      ...BASE, tier('t1', 10), tier('t2', 20, 'Pass'), tier('tnone'),
+      gnp('p-t1', { tier: 't1', selector: "app == 'web'", types: ['Ingress'], ingress: [{ action: 'Pass' }] }),
+      gnp('p-t2', { tier: 't2', selector: ALL, types: ['Ingress', 'Egress'], ingress: [{ action: 'Deny' }], egress: [{ action: 'Deny' }] }),
+      gnp('p-def', { selector: 'has(app)', types: ['Egress'], egress: [{ action: 'Allow' }] }),
+      gnp('p-none', { tier: 'tnone', selector: "app == 'web'" }),
+      gnp('p-ghost', { tier: 'ghost', selector: "app == 'web'" }),
+    ],
+    expected: exp({
+      policies: ['default/_/p-def', 'ghost/_/p-ghost', 't1/_/p-t1', 't2/_/p-t2', 'tnone/_/p-none'],
+      endpoints: {
+        'wep:ns1/w1': 't1(Deny):i[t1/_/p-t1]e[] t2(Pass):i[t2/_/p-t2]e[t2/_/p-t2] default(Deny):i[]e[default/_/p-def] tnone(Deny):i[tnone/_/p-none]e[] ghost(Deny):i[ghost/_/p-ghost]e[]',
+      },
+      rules: { 't1/_/p-t1': { inbound: [{ action: 'pass', index: 0 }], outbound: [] } },
+    }),
+  },
+  {
+    name: 'built-in tiers without Tier resources',
+    resources: [...BASE, gnp('adm', { tier: 'kube-admin', selector: ALL }), gnp('base', { tier: 'kube-baseline', selector: ALL }), gnp('d', { selector: ALL })],
+    expected: exp({
+      policies: ['default/_/d', 'kube-admin/_/adm', 'kube-baseline/_/base'],
+      endpoints: { 'wep:ns1/w1': 'kube-admin(Pass):i[kube-admin/_/adm]e[] default(Deny):i[default/_/d]e[] kube-baseline(Pass):i[kube-baseline/_/base]e[]' },
+    }),
+  },
+  {
+    name: 'policy order ties',
+    resources: [
+      ...BASE, gnp('b', { order: 5, selector: ALL }), gnp('a', { order: 5, selector: ALL }), gnp('c', { selector: ALL }),
+      gnp('z', { order: 1, selector: ALL }), np('ns1', 'a', { order: 5, selector: ALL }),
+    ],
+    expected: exp({
+      policies: ['default/_/a', 'default/_/b', 'default/_/c', 'default/_/z', 'default/ns1/a'],
+      endpoints: { 'wep:ns1/w1': d(['default/_/z', 'default/_/a', 'default/ns1/a', 'default/_/b', 'default/_/c']) },
+    }),
+  },
+  {
+    name: 'staged policy is never enforced',
+    resources: [...BASE, tier('t-staged', 5), snp('ns1', 'st', { tier: 't-staged', selector: ALL, ingress: [{ action: 'Deny' }] })],
+    expected: exp({}),
+  },
+  {
+    name: 'GNP namespaceSelector',
+    resources: [
+      ...BASE, hep('h1', { host: 'h1' }, ['192.168.1.1']),
+      gnp('team-a', { selector: "app == 'web'", namespaceSelector: "team == 'a'" }),
+      gnp('team-b', { namespaceSelector: "team == 'b'" }),
+      gnp('all-ns', { namespaceSelector: ALL, ingress: [{ action: 'Allow', source: { namespaceSelector: "team == 'b'" } }] }),
+    ],
+    expected: exp({
+      policies: ['default/_/all-ns', 'default/_/team-a'],
+      ipSets: { [sel('pcns.team == "b"')]: ['10.0.1.3/32'] },
+      endpoints: { 'hep:h1': hepText(''), 'wep:ns1/w1': d(['default/_/all-ns', 'default/_/team-a']) },
+    }),
+  },
+  {
+    name: 'service accounts',
+    resources: [
+      wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'], sa: 'sa1', profiles: ['kns.ns1', 'ksa.ns1.sa1'] }),
+      wep('ns1', 'w2', { app: 'db' }, { node: 'node2', ips: ['10.0.0.2/32'], sa: 'sa2', profiles: ['kns.ns1', 'ksa.ns1.sa2'] }),
+      wep('ns2', 'w3', { app: 'db' }, { node: 'node2', ips: ['10.0.1.3/32'], sa: 'sa1', profiles: ['kns.ns2', 'ksa.ns2.sa1'] }),
+      KNS1, KNS2,
+      profile('ksa.ns1.sa1', { 'pcsa.role': 'admin' }, [], []),
+      profile('ksa.ns1.sa2', { 'pcsa.role': 'db' }, [], []),
+      profile('ksa.ns2.sa1', { 'pcsa.role': 'db' }, [], []),
+      np('ns1', 'sa-pol', {
+        serviceAccountSelector: "role == 'admin'",
+        ingress: [{ action: 'Allow', source: { serviceAccounts: { names: ['sa2', 'sa1'] } } }, { action: 'Allow', source: { serviceAccounts: { selector: "role == 'db'" } } }],
+      }),
+    ],
+    expected: exp({
+      policies: ['default/ns1/sa-pol'],
+      profiles: ['kns.ns1', 'ksa.ns1.sa1'],
+      ipSets: {
+        [sel(`(${NS} == "ns1" && projectcalico.org/serviceaccount in {"sa1", "sa2"})`)]: ['10.0.0.1/32', '10.0.0.2/32'],
+        [sel(`(${NS} == "ns1" && pcsa.role == "db")`)]: ['10.0.0.2/32'],
+      },
+      endpoints: { 'wep:ns1/w1': d(['default/ns1/sa-pol']) },
+      labels: {
+        'wep:ns1/w1': {
+          app: 'web', 'pcns.projectcalico.org/name': 'ns1', 'pcns.team': 'a', 'pcsa.role': 'admin', [NS]: 'ns1',
+          'projectcalico.org/orchestrator': 'k8s', 'projectcalico.org/serviceaccount': 'sa1',
+        },
+      },
+    }),
+  },
+  {
+    name: 'missing profile fails closed',
+    resources: [wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'], profiles: ['kns.ns1', 'ghost'] }), W2, W3, KNS1, KNS2],
+    expected: exp({ profiles: ['ghost!', 'kns.ns1'], rules: { 'profile:ghost': { inbound: [], outbound: [] } } }),
+  },
+  {
+    name: 'profile label inheritance',
+    resources: [
+      wep('ns1', 'w1', { shape: 'x' }, { ips: ['10.0.0.1/32'], profiles: ['p-a', 'p-b'] }),
+      profile('p-a', { color: 'red', shape: 'y' }), profile('p-b', { color: 'blue', size: 'big' }),
+      gnp('red', { selector: "color == 'red'" }), gnp('blue', { selector: "color == 'blue'" }),
+      gnp('big', { selector: "size == 'big'" }), gnp('shape-y', { selector: "shape == 'y'" }),
+    ],
+    expected: exp({
+      policies: ['default/_/big', 'default/_/red'],
+      profiles: ['p-a', 'p-b'],
+      endpoints: { 'wep:ns1/w1': d(['default/_/big', 'default/_/red']) },
+      labels: { 'wep:ns1/w1': { color: 'red', [NS]: 'ns1', 'projectcalico.org/orchestrator': 'k8s', shape: 'x', size: 'big' } },
+    }),
+  },
+  {
+    name: 'named ports',
+    resources: [
+      wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'], ports: [{ name: 'http', protocol: 'TCP', port: 8080 }, { name: 'dns', protocol: 'UDP', port: 53 }] }),
+      wep('ns1', 'w2', { app: 'db' }, { node: 'node2', ips: ['10.0.0.2/32'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
+      wep('ns2', 'w3', { app: 'db' }, { node: 'node2', ips: ['10.0.1.3/32'], ports: [{ name: 'http', protocol: 'TCP', port: 8081 }] }),
+      wep('ns1', 'w4', { app: 'db' }, { node: 'node2', ips: ['fc00::4/128'], ports: [{ name: 'http', protocol: 'TCP', port: 8080 }] }),
+      KNS1, KNS2,
+      gnp('np', {
+        selector: "app == 'web'", types: ['Ingress', 'Egress'],
+        ingress: [
+          { action: 'Allow', protocol: 'TCP', source: { selector: "app == 'db'" }, destination: { ports: ['http'] } },
+          { action: 'Allow', protocol: 'UDP', destination: { ports: ['dns', 53] } },
+          { action: 'Allow', protocol: 'TCP', destination: { selector: "app == 'db'", ports: ['http', 443] } },
+        ],
+        egress: [{ action: 'Allow', protocol: 'TCP', destination: { selector: "app == 'db'", ports: ['http'] } }],
+      }),
+    ],
+    expected: exp({
+      policies: ['default/_/np'],
+      ipSets: {
+        [sel('app == "db"')]: ['10.0.0.2/32', '10.0.1.3/32', 'fc00::4/128'],
+        [named(ALL, 'tcp', 'http')]: ['10.0.0.1,tcp:8080', '10.0.0.2,tcp:80', '10.0.1.3,tcp:8081', 'fc00::4,tcp:8080'],
+        [named(ALL, 'udp', 'dns')]: ['10.0.0.1,udp:53'],
+        [named('app == "db"', 'tcp', 'http')]: ['10.0.0.2,tcp:80', '10.0.1.3,tcp:8081', 'fc00::4,tcp:8080'],
+      },
+      endpoints: { 'wep:ns1/w1': d(['default/_/np'], ['default/_/np']) },
+      rules: {
+        'default/_/np': {
+          inbound: [
+            { action: 'allow', index: 0, protocol: 'tcp', srcIpSetIds: [sel('app == "db"')], dstNamedPortIpSetIds: [named(ALL, 'tcp', 'http')] },
+            { action: 'allow', index: 1, protocol: 'udp', dstPorts: [{ first: 53, last: 53 }], dstNamedPortIpSetIds: [named(ALL, 'udp', 'dns')] },
+            {
+              action: 'allow', index: 2, protocol: 'tcp', dstPorts: [{ first: 443, last: 443 }], dstIpSetIds: [sel('app == "db"')],
+              dstNamedPortIpSetIds: [named('app == "db"', 'tcp', 'http')],
+            },
+          ],
+          outbound: [{ action: 'allow', index: 0, protocol: 'tcp', dstNamedPortIpSetIds: [named('app == "db"', 'tcp', 'http')] }],
+        },
+      },
+    }),
+  },
+  {
+    name: 'network sets',
+    resources: [
+      ...BASE,
+      netset('ns1', 'ext', { role: 'ext' }, ['192.168.0.0/16']),
+      netset('ns2', 'ext2', { role: 'ext' }, ['172.16.0.0/12']),
+      gnetset('g-ext', { role: 'ext' }, ['8.8.8.8/32', '1.1.1.1', '10.1.2.3/8']),
+      np('ns1', 'from-ext', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { selector: "role == 'ext'" } }] }),
+      gnp('g-from-ext', {
+        selector: "app == 'web'",
+        ingress: [
+          { action: 'Allow', source: { selector: "role == 'ext'" } },
+          { action: 'Allow', source: { namespaceSelector: "team == 'b'", selector: "role == 'ext'" } },
+          { action: 'Deny', source: { namespaceSelector: 'global()', selector: "role == 'ext'" } },
+        ],
+      }),
+    ],
+    expected: exp({
+      policies: ['default/_/g-from-ext', 'default/ns1/from-ext'],
+      ipSets: {
+        [sel(`(${NS} == "ns1" && role == "ext")`)]: ['192.168.0.0/16'],
+        [sel('role == "ext"')]: ['1.1.1.1/32', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '8.8.8.8/32'],
+        [sel('(pcns.team == "b" && role == "ext")')]: ['172.16.0.0/12'],
+        [sel(`(!has(${NS}) && role == "ext")`)]: ['1.1.1.1/32', '10.0.0.0/8', '8.8.8.8/32'],
+      },
+      endpoints: { 'wep:ns1/w1': d(['default/ns1/from-ext', 'default/_/g-from-ext']) },
+    }),
+  },
+  {
+    name: 'host endpoints: untracked, pre-DNAT, forward, normal',
+    resources: [
+      hep('h1', { role: 'host' }, ['192.168.1.1', 'fd00::1']), hep('h2', { role: 'host' }, ['192.168.1.2'], 'node2'),
+      gnp('h-normal', { selector: "role == 'host'", types: ['Ingress', 'Egress'], ingress: [{ action: 'Allow', source: { selector: "role == 'host'" } }], egress: [{ action: 'Allow' }] }),
+      gnp('h-untracked', { order: 1, selector: "role == 'host'", doNotTrack: true, applyOnForward: true, types: ['Ingress'], ingress: [{ action: 'Allow' }] }),
+      gnp('h-prednat', { order: 2, selector: "role == 'host'", preDNAT: true, applyOnForward: true, types: ['Ingress'], ingress: [{ action: 'Deny' }] }),
+      gnp('h-fwd', { order: 3, selector: "role == 'host'", applyOnForward: true, types: ['Ingress', 'Egress'], ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] }),
+    ],
+    expected: exp({
+      policies: ['default/_/h-fwd', 'default/_/h-normal', 'default/_/h-prednat', 'default/_/h-untracked'],
+      profiles: [],
+      ipSets: { [sel('role == "host"')]: ['192.168.1.1/32', '192.168.1.2/32', 'fd00::1/128'] },
+      endpoints: {
+        'hep:h1': hepText(
+          d(['default/_/h-fwd', 'default/_/h-normal'], ['default/_/h-fwd', 'default/_/h-normal']),
+          d(['default/_/h-untracked']), d(['default/_/h-prednat']), d(['default/_/h-fwd'], ['default/_/h-fwd']),
+        ),
+      },
+    }),
+  },
+  {
+    name: 'notSelector, notNets, notPorts, notProtocol',
+    resources: [
+      ...BASE,
+      np('ns1', 'nots', {
+        selector: "app == 'web'",
+        ingress: [{ action: 'Allow', protocol: 'TCP', source: { notSelector: "app == 'db'", notNets: ['10.9.0.0/16'] }, destination: { notPorts: [22, '1000:2000'] } }],
+      }),
+      gnp('g-nots', {
+        selector: "app == 'web'",
+        ingress: [
+          { action: 'Deny', protocol: 'TCP', source: { notSelector: "app == 'db'" }, destination: { notPorts: ['http'] } },
+          { action: 'Allow', notProtocol: 'UDP', source: { selector: "app == 'db'", notSelector: "env == 'prod'" } },
+        ],
+      }),
+    ],
+    expected: exp({
+      policies: ['default/_/g-nots', 'default/ns1/nots'],
+      ipSets: {
+        [sel(`(${NS} == "ns1") && !(app == "db")`)]: ['10.0.0.1/32'],
+        [sel('app == "db"')]: ['10.0.0.2/32', '10.0.1.3/32'],
+        [named(ALL, 'tcp', 'http')]: [],
+        [sel('(app == "db") && !(env == "prod")')]: ['10.0.0.2/32', '10.0.1.3/32'],
+      },
+      endpoints: { 'wep:ns1/w1': d(['default/_/g-nots', 'default/ns1/nots']) },
+      rules: {
+        'default/ns1/nots': {
+          inbound: [{
+            action: 'allow', index: 0, protocol: 'tcp', notSrcNets: ['10.9.0.0/16'], notDstPorts: [{ first: 22, last: 22 }, { first: 1000, last: 2000 }],
+            srcIpSetIds: [sel(`(${NS} == "ns1") && !(app == "db")`)],
+          }],
+          outbound: [],
+        },
+        'default/_/g-nots': {
+          inbound: [
+            { action: 'deny', index: 0, protocol: 'tcp', notSrcIpSetIds: [sel('app == "db"')], notDstNamedPortIpSetIds: [named(ALL, 'tcp', 'http')] },
+            { action: 'allow', index: 1, notProtocol: 'udp', srcIpSetIds: [sel('(app == "db") && !(env == "prod")')] },
+          ],
+          outbound: [],
+        },
+      },
+    }),
+  },
+  {
+    name: 'only remote endpoints',
+    resources: [W2, KNS1, gnp('db', { selector: "app == 'db'", ingress: [{ action: 'Allow', source: { selector: "app == 'web'" } }] })],
+    expected: exp({ profiles: [], endpoints: {} }),
+  },
+  {
+    name: 'rule with only nets is not namespaced',
+    resources: [...BASE, np('ns1', 'nets', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { nets: ['10.1.0.0/16', '10.2.3.4'] } }] })],
+    expected: exp({
+      policies: ['default/ns1/nets'],
+      endpoints: { 'wep:ns1/w1': d(['default/ns1/nets']) },
+      rules: { 'default/ns1/nets': { inbound: [{ action: 'allow', index: 0, srcNets: ['10.1.0.0/16', '10.2.3.4/32'] }], outbound: [] } },
+    }),
+  },
+  {
+    name: 'invalid rule selector fails closed; invalid policy selector matches nothing',
+    resources: [
+      ...BASE,
+      gnp('bad', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { selector: 'app == ' } }] }),
+      gnp('bad-sel', { selector: 'app ==' }),
+    ],
+    expected: exp({
+      policies: ['default/_/bad!'],
+      endpoints: { 'wep:ns1/w1': d(['default/_/bad']) },
+      rules: { 'default/_/bad': { inbound: [], outbound: [] } },
+    }),
+  },
+  {
+    name: 'policy in tier t1',
+    resources: [...BASE, tier('t1', 10), np('ns1', 'mover', { tier: 't1', selector: ALL, ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] })],
+    expected: exp({
+      policies: ['t1/ns1/mover'],
+      ipSets: { [sel(`(${NS} == "ns1" && app == "db")`)]: ['10.0.0.2/32'] },
+      endpoints: { 'wep:ns1/w1': 't1(Deny):i[t1/ns1/mover]e[]' },
+    }),
+  },
+  {
+    name: 'same policy moved to default tier',
+    resources: [...BASE, tier('t1', 10), np('ns1', 'mover', { selector: ALL, ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] })],
+    expected: exp({
+      policies: ['default/ns1/mover'],
+      ipSets: { [sel(`(${NS} == "ns1" && app == "db")`)]: ['10.0.0.2/32'] },
+      endpoints: { 'wep:ns1/w1': d(['default/ns1/mover']) },
+    }),
+  },
+  {
+    name: 'two endpoints share an IP',
+    resources: [
+      ...BASE, wep('ns1', 'w5', { app: 'db' }, { node: 'node2', ips: ['10.0.0.2/32'] }),
+      gnp('db-in', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] }),
+    ],
+    expected: exp({
+      policies: ['default/_/db-in'],
+      ipSets: { [sel('app == "db"')]: ['10.0.0.2/32', '10.0.1.3/32'] },
+      endpoints: { 'wep:ns1/w1': d(['default/_/db-in']) },
+    }),
+  },
+  {
+    name: 'types defaulting and Log',
+    resources: [
+      ...BASE,
+      gnp('eg', { selector: "app == 'web'", egress: [{ action: 'Allow' }] }),
+      gnp('both', { selector: "app == 'web'", ingress: [{ action: 'Log' }], egress: [{ action: 'Allow' }] }),
+      np('ns1', 'none', { selector: "app == 'web'", types: [] }),
+    ],
+    expected: exp({
+      policies: ['default/_/both', 'default/_/eg', 'default/ns1/none'],
+      endpoints: { 'wep:ns1/w1': d(['default/_/both', 'default/ns1/none'], ['default/_/both', 'default/_/eg']) },
+      rules: { 'default/_/both': { inbound: [{ action: 'log', index: 0 }], outbound: [{ action: 'allow', index: 0 }] } },
+    }),
+  },
+];
