@@ -10,22 +10,23 @@ import { validateResource } from './validate.js';
  * Kubernetes objects to their Calico kinds, fill the namespace and defaults, validate again.
  * Throws ValidationError (every issue, with paths) naming the document. Pure.
  */
-export function prepareResource(doc: unknown, opts: { namespace?: string; subject?: string } = {}): Resource {
+export function prepareResource(doc: unknown, opts: { namespace?: string; subjectPrefix?: string } = {}): Resource {
   const raw = structuredClone(doc) as Record<string, any>;
   const k8sNamespaced = isObj(raw) && isK8sDocument(raw) && raw['kind'] === 'NetworkPolicy';
   const info = isObj(raw) && typeof raw['kind'] === 'string' ? kindInfo(raw['kind']) : undefined;
   if (isObj(raw) && isObj(raw['metadata']) && (info?.namespaced || k8sNamespaced) && raw['metadata']['namespace'] === undefined) {
     raw['metadata']['namespace'] = opts.namespace ?? 'default';
   }
+  const subject = (r: unknown): string => (opts.subjectPrefix ? `${opts.subjectPrefix} ${describeResource(r)}` : describeResource(r));
   const first = validateResource(raw);
-  if (first.length > 0) throw new ValidationError(opts.subject ?? describeResource(raw), first);
+  if (first.length > 0) throw new ValidationError(subject(raw), first);
   let resource = raw as Resource;
   if (isK8sDocument(raw)) {
     resource = raw['kind'] === 'Namespace' ? convertNamespace(raw as K8sNamespace) : convertK8sNetworkPolicy(raw as K8sNetworkPolicy);
   }
   const defaulted = applyDefaults(resource);
   const second = validateResource(defaulted);
-  if (second.length > 0) throw new ValidationError(opts.subject ?? describeResource(defaulted), second);
+  if (second.length > 0) throw new ValidationError(subject(defaulted), second);
   return defaulted;
 }
 

@@ -15,7 +15,7 @@ import {
  * CEL markers in `bgppeer.go`, `bgpconfig.go`, `bgpfilter.go`, `felixconfig.go`).
  */
 
-const LOG_LEVELS = ['Trace', 'Debug', 'Info', 'Warning', 'Error', 'Fatal', 'None'];
+const LOG_LEVELS = ['Trace', 'Debug', 'Info', 'Warning', 'Error', 'Fatal'];
 const COMMUNITY_RE = /^(\d+):(\d+)(?::(\d+))?$/;
 
 /** `default` or `node.<node name>`. */
@@ -102,6 +102,15 @@ export function validateBGPConfiguration(r: Resource, issues: Issues): void {
       if (!names.has(c) && !checkCommunity(c)) push(issues, `spec.prefixAdvertisements[${i}].communities[${j}]`, `"${c}" is neither a community defined in spec.communities nor a community value`);
     });
   });
+  if ((spec.communities ?? []).length > 0 && (spec.prefixAdvertisements ?? []).length === 0) {
+    push(issues, 'spec.communities', 'communities are defined but not used in spec.prefixAdvertisements');
+  }
+  if (spec.nodeToNodeMeshEnabled === false) {
+    for (const f of ['nodeMeshPassword', 'nodeMeshMaxRestartTime']) {
+      if (spec[f] !== undefined) push(issues, `spec.${f}`, `${f} cannot be set when nodeToNodeMeshEnabled is false`);
+    }
+  }
+  if (typeof spec['nodeMeshMaxRestartTime'] === 'string') checkDuration(spec['nodeMeshMaxRestartTime'], 'spec.nodeMeshMaxRestartTime', issues);
   (spec.ignoredInterfaces ?? []).forEach((n, i) => {
     if (!/^[a-zA-Z0-9_.*-]{1,15}$/.test(n)) push(issues, `spec.ignoredInterfaces[${i}]`, `"${n}" is not a valid interface name or pattern`);
   });
@@ -140,6 +149,7 @@ function checkFilterRule(rule: BGPFilterRule, path: string, family: 4 | 6, issue
   if (rule.matchOperator && !['Equal', 'NotEqual', 'In', 'NotIn'].includes(rule.matchOperator)) {
     push(issues, `${path}.matchOperator`, `matchOperator "${rule.matchOperator}" is not one of Equal, NotEqual, In, NotIn`);
   }
+  if (rule.prefixLength && !rule.cidr) push(issues, `${path}.prefixLength`, 'prefixLength requires cidr');
   if (rule.prefixLength) {
     const { min, max } = rule.prefixLength;
     for (const [k, v] of [['min', min], ['max', max]] as const) {

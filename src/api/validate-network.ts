@@ -138,7 +138,9 @@ export function validateWorkloadEndpoint(r: Resource, issues: Issues): void {
       const ip = parseCIDR(nat.internalIP, true)!;
       if (!nets.some((n) => cidrContains(n, ip))) push(issues, `${p}.internalIP`, `internalIP ${nat.internalIP} is not one of the endpoint's ipNetworks`);
     }
-    checkIP(nat.externalIP ?? '', `${p}.externalIP`, issues);
+    if (checkIP(nat.externalIP ?? '', `${p}.externalIP`, issues) && parseCIDR(nat.internalIP ?? '', true)?.family !== parseCIDR(nat.externalIP, true)?.family) {
+      push(issues, `${p}.externalIP`, 'internalIP and externalIP must be the same IP family');
+    }
   });
   if (spec.ipv4Gateway) checkIP(spec.ipv4Gateway, 'spec.ipv4Gateway', issues, 4);
   if (spec.ipv6Gateway) checkIP(spec.ipv6Gateway, 'spec.ipv6Gateway', issues, 6);

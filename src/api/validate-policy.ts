@@ -62,9 +62,14 @@ export function validateRule(rule: Rule, path: string, ctx: RuleContext, issues:
     if (!ctx.profile && ctx.direction === 'egress') push(issues, hp, 'http match is not allowed in egress rules');
     if ((rule.http.methods ?? []).length > 20) push(issues, sub(hp, 'methods'), 'at most 20 methods');
     if ((rule.http.paths ?? []).length > 20) push(issues, sub(hp, 'paths'), 'at most 20 paths');
+    const methods = rule.http.methods ?? [];
+    if (new Set(methods).size !== methods.length) push(issues, sub(hp, 'methods'), 'duplicate HTTP methods');
     (rule.http.paths ?? []).forEach((m, i) => {
+      const pp = sub(sub(hp, 'paths'), i);
       const keys = Object.keys(m);
-      if (keys.length !== 1) push(issues, sub(sub(hp, 'paths'), i), 'each path match must set exactly one of exact or prefix');
+      if (keys.length !== 1) return void push(issues, pp, 'each path match must set exactly one of exact or prefix');
+      const v = (m as Record<string, string>)[keys[0]!]!;
+      if (!v.startsWith('/') || /[?# ]/.test(v)) push(issues, pp, `HTTP path "${v}" must start with '/' and not contain '?', '#' or spaces`);
     });
   }
   if (rule.metadata?.annotations) checkAnnotations(rule.metadata.annotations, sub(sub(path, 'metadata'), 'annotations'), issues);

@@ -172,8 +172,11 @@ export class ResourceClient {
     const meta = { ...r.metadata, uid: r.metadata.uid ?? existing.metadata.uid, creationTimestamp: r.metadata.creationTimestamp ?? existing.metadata.creationTimestamp };
     if (meta.uid === undefined) delete meta.uid;
     if (meta.creationTimestamp === undefined) delete meta.creationTimestamp;
+    const value = encodeResource({ ...r, metadata: meta });
+    // Writing what is already stored changes nothing: skip it so watchers see no spurious event.
+    if (value === current.value) return existing;
     try {
-      const kv = await this.ds.update(current.key, encodeResource({ ...r, metadata: meta }), current.modRevision);
+      const kv = await this.ds.update(current.key, value, current.modRevision);
       return decodeResource(kv);
     } catch (err) {
       if (isConflict(err)) throw staleError(subject, resourceVersion ?? String(current.modRevision), undefined, err);

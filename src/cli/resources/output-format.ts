@@ -1,0 +1,24 @@
+import { stringify } from 'yaml';
+import { CALICO_API_VERSION } from '../../api/kinds.js';
+import type { Resource } from '../../api/types.js';
+import { UsageError } from '../../errors.js';
+import { columnsFor, renderTable } from './table-columns.js';
+
+export type OutputFormat = 'ps' | 'wide' | 'yaml' | 'json';
+
+export function parseOutputFormat(v: string | undefined): OutputFormat {
+  const f = v ?? 'ps';
+  if (f === 'ps' || f === 'wide' || f === 'yaml' || f === 'json') return f;
+  throw new UsageError(`unsupported output format "${f}": use ps, wide, yaml or json`);
+}
+
+/**
+ * Renders resources for `brindle get`. YAML and JSON output is valid input for `apply`: one
+ * resource is printed as itself, several as a `kind: List` with `items`.
+ */
+export function formatResources(items: Resource[], format: OutputFormat, opts: { kind: string; single: boolean; withNamespace: boolean }): string {
+  if (format === 'ps' || format === 'wide') return renderTable(columnsFor(opts.kind, format === 'wide', opts.withNamespace), items);
+  const value = opts.single && items.length === 1 ? items[0] : { apiVersion: CALICO_API_VERSION, kind: 'List', items };
+  if (format === 'json') return JSON.stringify(value, null, 2) + '\n';
+  return stringify(value, { lineWidth: 0 });
+}
