@@ -43,22 +43,23 @@ function tier(t: TierStep): string[] {
   return out;
 }
 
-function policy(p: PolicyStep): string[] {
-  const name = `${p.kind === 'NetworkPolicy' ? 'policy' : p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.order !== undefined ? ` (order ${p.order})` : ''}`;
-  const out: string[] = [];
-  for (const l of p.logged) out.push(`      rule ${l.index} matched: log (evaluation continues)  [${l.text}]`);
-  switch (p.outcome) {
-    case 'staged':
-      return [`    ${name}: staged, not enforced (skipped)`];
-    case 'fail-closed':
-      return [`    ${name}: missing or invalid: fail closed (deny)`];
-    case 'no-match':
-      return [`    ${name}: no rule matched`, ...misses(p), ...out];
-    default:
-      return [`    ${name}: rule ${p.rule!.index} matched: ${p.rule!.action}${p.rule!.action === 'pass' ? ' (to the next tier)' : ''}  [${p.rule!.text}]`, ...misses(p), ...out];
-  }
-}
+const KIND_WORDS: Record<string, string> = {
+  NetworkPolicy: 'policy',
+  GlobalNetworkPolicy: 'global policy',
+  StagedNetworkPolicy: 'staged policy',
+  StagedGlobalNetworkPolicy: 'staged global policy',
+};
 
-function misses(p: PolicyStep): string[] {
-  return p.misses.map((m) => `      rule ${m.index} did not match: ${m.reason}  [${m.text}]`);
+function policy(p: PolicyStep): string[] {
+  const name = `${KIND_WORDS[p.kind] ?? p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.order !== undefined ? ` (order ${p.order})` : ''}`;
+  if (p.outcome === 'staged') return [`    ${name}: staged, not enforced (skipped)`];
+  if (p.outcome === 'fail-closed') return [`    ${name}: missing or invalid: fail closed (deny)`];
+  const events = [
+    ...p.misses.map((m) => ({ index: m.index, line: `rule ${m.index} did not match: ${m.reason}  [${m.text}]` })),
+    ...p.logged.map((l) => ({ index: l.index, line: `rule ${l.index} matched: log (evaluation continues)  [${l.text}]` })),
+  ].sort((a, b) => a.index - b.index);
+  const out = [`    ${name}:`, ...events.map((e) => `      ${e.line}`)];
+  if (p.rule) out.push(`      rule ${p.rule.index} matched: ${p.rule.action}${p.rule.action === 'pass' ? ' (go to the next tier)' : ''}  [${p.rule.text}]`);
+  else out.push(events.length === 0 ? '      no rules for this direction: no match' : '      no rule matched');
+  return out;
 }

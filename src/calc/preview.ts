@@ -1,6 +1,6 @@
 import { isK8sDocument } from '../api/k8s-conversion.js';
 import { kindInfo } from '../api/kinds.js';
-import { describeResource, prepareResource } from '../api/prepare.js';
+import { prepareResource } from '../api/prepare.js';
 import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 
@@ -45,7 +45,7 @@ export function prepareDocuments(docs: unknown[], action: 'apply' | 'delete'): P
 
 /** Apply: the full write path's validation, conversion and defaults. Delete: only the identity is needed. */
 function toStored(d: Resource, i: number, action: 'apply' | 'delete'): Resource {
-  if (action === 'apply') return prepareResource(d, { subject: `document ${i + 1} (${describeResource(d)})` });
+  if (action === 'apply') return prepareResource(d, { subjectPrefix: `document ${i + 1}:` });
   let kind = d.kind;
   let name = d.metadata.name;
   if (isK8sDocument(d)) {
