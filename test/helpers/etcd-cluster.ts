@@ -61,10 +61,11 @@ interface MemberState {
   exited: Promise<void> | null;
 }
 
-export async function startEtcdCluster(opts: { size?: number } = {}): Promise<EtcdCluster> {
+/** `dataRoot` overrides where the temp dir goes (default /dev/shm, else the OS temp dir). */
+export async function startEtcdCluster(opts: { size?: number; dataRoot?: string } = {}): Promise<EtcdCluster> {
   const size = opts.size ?? 3;
   installExitHook();
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const base = opts.dataRoot ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const root = mkdtempSync(join(base, 'brindle-etcd-'));
   const ports = await freePorts(size * 2);
   const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
