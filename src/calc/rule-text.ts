@@ -12,7 +12,9 @@ const ORDERS: Record<string, string[]> = { source: ENTITY_KEYS, destination: ENT
 function scalar(v: string | number | boolean): string {
   if (typeof v !== 'string') return String(v);
   // Plain when unambiguous in YAML flow context, else double-quoted (JSON escaping is valid YAML).
-  if (/^[A-Za-z_/][A-Za-z0-9_./-]*$/.test(v) && !/^(true|false|null|yes|no|on|off|~)$/i.test(v)) return v;
+  const plain = /^[A-Za-z0-9_/][A-Za-z0-9_./-]*$/.test(v);
+  const looksTyped = /^(true|false|null|yes|no|on|off|~)$/i.test(v) || /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(v) || /^0[xo]/.test(v);
+  if (plain && !looksTyped) return v;
   return JSON.stringify(v);
 }
 

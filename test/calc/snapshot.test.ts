@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CalculationGraph } from '../../src/calc/graph.js';
+import { ContractViolationError, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
+import type { ActivePolicy, EndpointState } from '../../src/calc/types.js';
+import { gnp, np, profile, wep } from './state-builders.js';
+
+// The fake dataplane must catch every ordering-contract violation, or the state tests prove nothing.
+
+const POLICY: ActivePolicy = {
+  key: 'default/_/p', identity: { kind: 'GlobalNetworkPolicy', tier: 'default', name: 'p' },
+  inbound: [{ action: 'allow', index: 0, text: '{action: Allow}', srcIpSetIds: ['s:set'] }], outbound: [],
+};
+const ENDPOINT: EndpointState = {
+  id: 'wep:ns/w', kind: 'workload', name: 'w', namespace: 'ns', node: 'n', ipv4Nets: [], ipv6Nets: [], profileIds: ['prof'],
+  tiers: [{ name: 'default', defaultAction: 'Deny', ingressPolicies: ['default/_/p'], egressPolicies: [] }], labels: {},
+};
+
+function violates(f: (dp: SnapshotDataplane) => void, pattern: RegExp): void {
+  const dp = new SnapshotDataplane();
+  assert.throws(() => f(dp), (err: unknown) => err instanceof ContractViolationError && pattern.test(err.message));
+}
+
+test('SnapshotDataplane rejects contract violations', () => {
+  violates((dp) => dp.onIpSetMemberAdded('s:x', '10.0.0.1/32'), /unknown IP set s:x/);
+  violates((dp) => { dp.onIpSetAdded('s:x', 'net'); dp.onIpSetAdded('s:x', 'net'); }, /added twice/);
+  violates((dp) => { dp.onIpSetAdded('s:x', 'net'); dp.onIpSetMemberAdded('s:x', 'm'); dp.onIpSetMemberAdded('s:x', 'm'); }, /member m added twice/);
+  violates((dp) => { dp.onIpSetAdded('s:x', 'net'); dp.onIpSetMemberRemoved('s:x', 'm'); }, /was not in it/);
+  violates((dp) => dp.onIpSetRemoved('s:x'), /unknown IP set/);
+  violates((dp) => dp.onPolicyActive(POLICY), /references IP set s:set, which was never added/);
+  violates((dp) => { dp.onIpSetAdded('s:set', 'net'); dp.onPolicyActive(POLICY); dp.onIpSetRemoved('s:set'); }, /still used by policy default\/_\/p/);
+  violates((dp) => dp.onEndpointUpdate(ENDPOINT), /uses policy default\/_\/p, which is not active/);
+  violates((dp) => {
+    dp.onIpSetAdded('s:set', 'net');
+    dp.onPolicyActive(POLICY);
+    dp.onEndpointUpdate(ENDPOINT);
+  }, /lists profile prof, which is not active/);
+  violates((dp) => {
+    dp.onIpSetAdded('s:set', 'net');
+    dp.onPolicyActive(POLICY);
+    dp.onProfileActive({ name: 'prof', inbound: [], outbound: [] });
+    dp.onEndpointUpdate(ENDPOINT);
+    dp.onPolicyInactive('default/_/p');
+  }, /made inactive while endpoint wep:ns\/w still uses it/);
+  violates((dp) => dp.onPolicyInactive('default/_/p'), /unknown policy/);
+  violates((dp) => dp.onProfileInactive('prof'), /unknown profile/);
+  violates((dp) => dp.onEndpointRemoved('wep:ns/w'), /unknown endpoint/);
+  violates((dp) => { dp.onInSync(); dp.onInSync(); }, /in-sync reported twice/);
+});
+
+test('output comes in dependency order: sets, policies, profiles, endpoints up; the reverse down', () => {
+  const dp = new SnapshotDataplane();
+  const g = new CalculationGraph({ hostname: 'node1' }, dp);
+  const res = [
+    wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'] }), profile('kns.ns1'),
+    np('ns1', 'p', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] }),
+  ];
+  g.onUpdates(res.map((r) => ({ key: keyOf(r), value: r })));
+  g.onInSync();
+  assert.deepEqual(dp.log.map((l) => l.split(' ')[0]), ['ipset+', 'policy+', 'profile+', 'endpoint']);
+  dp.log.length = 0;
+  g.onUpdates(res.map((r) => ({ key: keyOf(r), value: null })));
+  g.flush();
+  assert.deepEqual(dp.log.map((l) => l.split(' ')[0]), ['endpoint-', 'policy-', 'profile-', 'ipset-']);
+  assert.equal(dp.snapshot.inSync, true);
+});
+
+test('nothing is re-sent when an update changes nothing', () => {
+  const dp = new SnapshotDataplane();
+  const g = new CalculationGraph({ hostname: 'node1' }, dp);
+  const res = [wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'] }), profile('kns.ns1'), gnp('p', { selector: 'all()' })];
+  g.onUpdates(res.map((r) => ({ key: keyOf(r), value: r })));
+  g.onInSync();
+  dp.log.length = 0;
+  g.onUpdates(res.map((r) => ({ key: keyOf(r), value: structuredClone(r) })));
+  g.flush();
+  assert.deepEqual(dp.log, []);
+});
+
+test('a change and its revert between flushes sends nothing', () => {
+  const dp = new SnapshotDataplane();
+  const g = new CalculationGraph({ hostname: 'node1' }, dp);
+  const w = wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'] });
+  const res = [w, profile('kns.ns1'), gnp('p', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { selector: 'has(app)' } }] })];
+  g.onUpdates(res.map((r) => ({ key: keyOf(r), value: r })));
+  g.onInSync();
+  dp.log.length = 0;
+  const changed = wep('ns1', 'w1', { app: 'other' }, { ips: ['10.0.0.9/32'] });
+  g.onUpdates([{ key: keyOf(w), value: changed }, { key: keyOf(w), value: w }]);
+  g.flush();
+  assert.deepEqual(dp.log, []);
+});
