@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { assertGolden } from '../helpers/golden.js';
+import { BRINDLE_BIN, REPO_ROOT } from '../helpers/paths.js';
+
+/**
+ * `brindle policy explain | matrix | preview` as a user runs them: the real binary, a real SQLite
+ * datastore in a temp dir, seeded with `brindle apply` from the demo manifests. Text output is
+ * compared with golden files (testdata/policy/, UPDATE_GOLDEN=1 rewrites them).
+ */
+
+let dir = '';
+let env: NodeJS.ProcessEnv = {};
+
+function brindle(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BRINDLE_BIN, ...args], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(...args: string[]): string {
+  const r = brindle(...args);
+  assert.equal(r.code, 0, `brindle ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const DEMO = join(REPO_ROOT, 'examples', 'demo');
+
+describe('brindle policy (CLI, SQLite)', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'brindle-policy-cli-'));
+    env = { ...process.env, BRINDLE_DATASTORE: `sqlite:${join(dir, 'brindle.db')}` };
+    delete env['BRINDLE_DEBUG'];
+    ok('apply', '-f', join(DEMO, '00-namespaces.yaml'), '-f', join(DEMO, '01-endpoints.yaml'), '-f', join(DEMO, '02-policies.yaml'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('matrix: text truth table and JSON', () => {
+    assertGolden('policy/demo-matrix-tcp-5432.txt', ok('policy', 'matrix', '--protocol', 'TCP', '--port', '5432'));
+    const j = JSON.parse(ok('policy', 'matrix', '--port', '8080', '-o', 'json')) as { protocol: string; port: number; endpoints: string[]; allowed: Record<string, Record<string, boolean>> };
+    assert.equal(j.protocol, 'TCP');
+    assert.equal(j.port, 8080);
+    assert.deepEqual(j.endpoints, ['data/backup', 'data/db', 'shop/api', 'shop/frontend']);
+    const allowedPairs = Object.entries(j.allowed).flatMap(([s, row]) => Object.entries(row).filter(([, v]) => v).map(([d]) => `${s}>${d}`));
+    assert.deepEqual(allowedPairs, ['shop/frontend>shop/api']);
+    const ns = JSON.parse(ok('policy', 'matrix', '-n', 'shop', '--port', '80', '-o', 'json')) as { endpoints: string[] };
+    assert.deepEqual(ns.endpoints, ['shop/api', 'shop/frontend']);
+  });
+
+  test('explain: a denied flow, tier by tier', () => {
+    assertGolden('policy/demo-explain-frontend-db.txt', ok('policy', 'explain', '--from', 'shop/frontend', '--to', 'data/db', '--protocol', 'TCP', '--port', '5432'));
+    const j = JSON.parse(ok('policy', 'explain', '--from', 'shop/api', '--to', 'data/db', '--protocol', 'tcp', '--port', '5432', '-o', 'json')) as {
+      verdict: string; egress: { verdict: string }; ingress: { verdict: string; tiers: { name: string; outcome: string; policies: { name: string; outcome: string; rule?: { index: number } }[] }[] };
+    };
+    assert.equal(j.verdict, 'allow');
+    assert.equal(j.egress.verdict, 'allow');
+    assert.deepEqual(j.ingress.tiers.map((t) => [t.name, t.outcome]), [['admin', 'pass'], ['default', 'allow']]);
+    const decided = j.ingress.tiers[1]!.policies.find((p) => p.outcome === 'allow')!;
+    assert.equal(decided.name, 'db-from-api');
+    assert.equal(decided.rule!.index, 0);
+  });
+
+  test('explain to a bare IP evaluates only the source egress', () => {
+    const j = JSON.parse(ok('policy', 'explain', '--from', 'shop/api', '--to', '169.254.169.254', '--protocol', 'TCP', '--port', '80', '-o', 'json')) as { verdict: string; ingress: { evaluated: boolean } };
+    assert.equal(j.verdict, 'deny');
+    assert.equal(j.ingress.evaluated, false);
+    assert.equal(JSON.parse(ok('policy', 'explain', '--from', 'shop/api', '--to', '203.0.113.9', '--port', '443', '-o', 'json')).verdict, 'allow');
+  });
+
+  test('preview: changed cells, deletion by annotation or --delete, and nothing written', () => {
+    const before = ok('policy', 'matrix', '--port', '5432');
+    assertGolden('policy/demo-preview-change.txt', ok('policy', 'preview', '-f', join(DEMO, '03-change.yaml'), '--port', '5432'));
+    const del = join(dir, 'delete.yaml');
+    writeFileSync(del, 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: db-from-api, namespace: data}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny-ingress, namespace: shop}\n---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: api-from-frontend, namespace: shop}\n');
+    const empty = join(dir, 'empty.yaml');
+    writeFileSync(empty, '');
+    const j = JSON.parse(ok('policy', 'preview', '-f', empty, '--delete', del, '--port', '5432', '-o', 'json')) as { documents: unknown[]; changes: { from: string; to: string; before: boolean; after: boolean }[] };
+    assert.equal(j.documents.length, 3);
+    const changed = j.changes.map((c) => `${c.from}>${c.to}:${c.after}`);
+    assert.ok(changed.includes('shop/api>data/db:false'), changed.join(' '));
+    // Without any ingress policy the api falls back to its namespace profile: open to all; the
+    // frontend stays selected by frontend-from-anywhere (port 80 only).
+    assert.ok(changed.includes('data/db>shop/api:true') && changed.includes('shop/api>shop/api:true'), changed.join(' '));
+    assert.ok(!changed.some((c) => c.includes('>shop/frontend')), changed.join(' '));
+    assert.equal(ok('policy', 'matrix', '--port', '5432'), before, 'preview must not write');
+  });
+
+  test('errors: unknown endpoint (1), bad usage and invalid documents (2)', () => {
+    const unknown = brindle('policy', 'explain', '--from', 'shop/nope', '--to', 'data/db', '--port', '5432');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^Error: --from shop\/nope: no workload endpoint/m);
+    const proto = brindle('policy', 'matrix', '--protocol', 'QUIC');
+    assert.equal(proto.code, 2);
+    assert.match(proto.stderr, /--protocol: unknown protocol "QUIC"/);
+    const port = brindle('policy', 'explain', '--from', 'shop/api', '--to', 'data/db');
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /--port is required for protocol TCP/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: data}\nspec: {selector: "app ==", ingress: [{action: Maybe}]}\n');
+    const invalid = brindle('policy', 'preview', '-f', bad);
+    assert.equal(invalid.code, 2, invalid.stderr);
+    assert.match(invalid.stderr, /document 1/);
+  });
+});
