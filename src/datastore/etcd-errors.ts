@@ -50,6 +50,8 @@ export function isCompactedEtcdError(err: unknown): boolean {
 export function etcdFailureReason(err: unknown): string {
   const text = describe(err);
   if (/ECONNREFUSED/.test(text)) return 'connection refused';
+  const tls = /(alert [a-z ]+|certificate verify failed|self[- ]signed certificate[^:]*|unable to (?:get|verify)[^:]*|wrong version number|Hostname\/IP does not match[^:]*)/i.exec(text);
+  if (tls) return `TLS handshake failed: ${tls[1]!.trim()}`;
   if (/DEADLINE_EXCEEDED|Deadline exceeded|request timed out/i.test(text)) return 'request timed out';
   if (/no leader/.test(text)) return 'the cluster has no leader';
   if (/leader changed/.test(text)) return 'the leader changed';

@@ -181,7 +181,8 @@ async function findLeader(states: MemberState[]): Promise<EtcdMember> {
   throw new Error(`no etcd member reported itself leader within ${LEADER_TIMEOUT_MS} ms`);
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/** `n` distinct free TCP ports on 127.0.0.1 (bound to port 0, then released). */
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
