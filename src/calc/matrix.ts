@@ -49,8 +49,10 @@ export function computeMatrix(snapshot: CalcSnapshot, opts: MatrixOptions, evalu
   const allowed: boolean[][] = [];
   for (let i = 0; i < n; i++) {
     const row = new Array<boolean>(n);
+    // One packet per row, its destination swapped per cell (the walk never keeps a reference).
+    const pkt = evaluator.packet(addrs[i]!, addrs[i]!, opts);
     for (let j = 0; j < n; j++) {
-      const pkt = evaluator.packet(addrs[i]!, addrs[j]!, opts);
+      pkt.dst = addrs[j]!;
       row[j] = evaluator.allows(egress[i]!, pkt) && evaluator.allows(ingress[j]!, pkt);
     }
     allowed.push(row);
