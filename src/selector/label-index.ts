@@ -15,9 +15,12 @@ type Placement =
   | { kind: 'unoptimised' } // nothing known: evaluated against every item update
   | { kind: 'impossible' }; // can match nothing (e.g. a == "x" && a == "y")
 
-interface SelectorEntry {
+interface SelectorEntry<S> {
+  readonly id: S;
   selector: Selector;
   placement: Placement;
+  /** How many items the index held when the placement was chosen (it is reviewed as they grow). */
+  filedAtItems: number;
 }
 
 interface ItemEntry {
@@ -35,14 +38,16 @@ interface ItemEntry {
  * presence; the choice with the fewest matching items), so an item update evaluates only the
  * selectors filed under the item's labels, the ones it matched before, and the few selectors with
  * no usable restriction. A selector update evaluates only the items carrying its filing label.
- * A parent update re-evaluates only that parent's items. Does not parse selectors or know what an
- * item or a selector stands for.
+ * A parent update re-evaluates only that parent's items. A selector's filing is reviewed each time
+ * the item count has doubled since it was chosen, so selectors added before the items end up filed
+ * well. Does not parse selectors or know what an item or a selector stands for. Callbacks must not
+ * call back into the index.
  */
 export class LabelIndex<S extends string = string, I extends string = string> {
-  private readonly selectors = new Map<S, SelectorEntry>();
-  private readonly selectorsByValue = new LabelValueIndex<S>();
-  private readonly selectorsByLabel = new Map<string, Set<S>>();
-  private readonly unoptimised = new Set<S>();
+  private readonly selectors = new Map<S, SelectorEntry<S>>();
+  private readonly selectorsByValue = new LabelValueIndex<SelectorEntry<S>>();
+  private readonly selectorsByLabel = new Map<string, Set<SelectorEntry<S>>>();
+  private readonly unoptimised = new Set<SelectorEntry<S>>();
 
   private readonly items = new Map<I, ItemEntry>();
   private readonly itemsByValue = new LabelValueIndex<I>();
@@ -62,10 +67,11 @@ export class LabelIndex<S extends string = string, I extends string = string> {
       old.selector = selector;
       return;
     }
-    if (old) this.unfileSelector(id, old.placement);
+    if (old) this.unfileSelector(old);
     const placement = this.choosePlacement(selector);
-    this.selectors.set(id, { selector, placement });
-    this.fileSelector(id, placement);
+    const entry: SelectorEntry<S> = { id, selector, placement, filedAtItems: this.items.size };
+    this.selectors.set(id, entry);
+    this.fileSelector(entry);
 
     const before = this.itemsOfSelector.get(id);
     const after = new Set<I>();
@@ -81,7 +87,7 @@ export class LabelIndex<S extends string = string, I extends string = string> {
   deleteSelector(id: S): void {
     const entry = this.selectors.get(id);
     if (!entry) return;
-    this.unfileSelector(id, entry.placement);
+    this.unfileSelector(entry);
     this.selectors.delete(id);
     const before = this.itemsOfSelector.get(id);
     this.itemsOfSelector.delete(id);
@@ -163,19 +169,36 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     for (const [k, v] of after) if (before?.get(k) !== v) this.itemsByValue.add(k, v, id);
 
     const now = new Set<S>();
-    const consider = (selId: S) => {
-      if (this.selectors.get(selId)!.selector.evaluate(after)) now.add(selId);
+    let stale: SelectorEntry<S>[] | undefined;
+    const reviewBelow = (this.items.size - REVIEW_SLACK) / 2;
+    const consider = (entry: SelectorEntry<S>) => {
+      if (entry.selector.evaluate(after)) now.add(entry.id);
+      if (entry.filedAtItems < reviewBelow) (stale ??= []).push(entry);
     };
-    for (const selId of this.unoptimised) consider(selId);
+    for (const entry of this.unoptimised) consider(entry);
     for (const [k, v] of after) {
       const byValue = this.selectorsByValue.get(k, v);
-      if (byValue) for (const selId of byValue) consider(selId);
+      if (byValue) for (const entry of byValue) consider(entry);
       const byLabel = this.selectorsByLabel.get(k);
-      if (byLabel) for (const selId of byLabel) consider(selId);
+      if (byLabel) for (const entry of byLabel) consider(entry);
     }
     const was = this.selectorsOfItem.get(id);
     if (was) for (const selId of [...was]) if (!now.has(selId)) this.unlink(selId, id);
     for (const selId of now) if (!was?.has(selId)) this.link(selId, id);
+    if (stale) for (const entry of stale) this.reviewPlacement(entry);
+  }
+
+  /**
+   * Re-chooses a selector's filing once the item population has at least doubled since it was
+   * filed (a selector added before any item is filed on a guess). Matches do not change.
+   */
+  private reviewPlacement(entry: SelectorEntry<S>): void {
+    entry.filedAtItems = this.items.size;
+    const next = this.choosePlacement(entry.selector);
+    if (samePlacement(next, entry.placement)) return;
+    this.unfileSelector(entry);
+    entry.placement = next;
+    this.fileSelector(entry);
   }
 
   private link(selId: S, itemId: I): void {
@@ -249,21 +272,33 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     }
   }
 
-  private fileSelector(id: S, p: Placement): void {
-    if (p.kind === 'values') for (const v of p.values) this.selectorsByValue.add(p.label, v, id);
+  private fileSelector(entry: SelectorEntry<S>): void {
+    const p = entry.placement;
+    if (p.kind === 'values') for (const v of p.values) this.selectorsByValue.add(p.label, v, entry);
     else if (p.kind === 'present') {
       let set = this.selectorsByLabel.get(p.label);
       if (!set) this.selectorsByLabel.set(p.label, (set = new Set()));
-      set.add(id);
-    } else if (p.kind === 'unoptimised') this.unoptimised.add(id);
+      set.add(entry);
+    } else if (p.kind === 'unoptimised') this.unoptimised.add(entry);
   }
 
-  private unfileSelector(id: S, p: Placement): void {
-    if (p.kind === 'values') for (const v of p.values) this.selectorsByValue.remove(p.label, v, id);
+  private unfileSelector(entry: SelectorEntry<S>): void {
+    const p = entry.placement;
+    if (p.kind === 'values') for (const v of p.values) this.selectorsByValue.remove(p.label, v, entry);
     else if (p.kind === 'present') {
       const set = this.selectorsByLabel.get(p.label);
-      set?.delete(id);
+      set?.delete(entry);
       if (set?.size === 0) this.selectorsByLabel.delete(p.label);
-    } else if (p.kind === 'unoptimised') this.unoptimised.delete(id);
+    } else if (p.kind === 'unoptimised') this.unoptimised.delete(entry);
   }
+}
+
+/** Items added before a selector's filing is first reviewed (avoids churn while the index is small). */
+const REVIEW_SLACK = 64;
+
+function samePlacement(a: Placement, b: Placement): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'values' && b.kind === 'values') return a.label === b.label && a.values === b.values;
+  if (a.kind === 'present' && b.kind === 'present') return a.label === b.label;
+  return true;
 }
