@@ -16,6 +16,7 @@ export function applyDefaults<R extends Resource>(resource: R): R {
   const r = structuredClone(resource) as R;
   if (!isObject(r)) return r;
   if (r.apiVersion === undefined) (r as Resource).apiVersion = CALICO_API_VERSION;
+  if (r.apiVersion !== CALICO_API_VERSION) return r; // Kubernetes objects: converted, then defaulted
   if (!isObject(r.metadata)) return r;
   if (r.spec === undefined || r.spec === null) (r as Resource).spec = {};
   const spec = r.spec as Record<string, unknown>;

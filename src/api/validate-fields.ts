@@ -116,7 +116,6 @@ export function checkCIDR(v: string, path: string, issues: Issues, opts: { allow
   }
   if (opts.strict && c.address !== c.network) {
     push(issues, path, `CIDR "${v}" has host bits set; the network is ${formatCIDR(c)}`);
-    return undefined;
   }
   if (opts.family && c.family !== opts.family) {
     push(issues, path, `"${v}" is not an IPv${opts.family} ${opts.allowBareIP ? 'address' : 'CIDR'}`);
@@ -155,7 +154,8 @@ const PROTOCOL_NUMBERS: Record<string, number> = { TCP: 6, UDP: 17, ICMP: 1, ICM
 /** A protocol's number, or undefined if it is not valid. */
 export function protocolNumber(p: string | number): number | undefined {
   if (typeof p === 'number') return Number.isInteger(p) && p >= 1 && p <= 255 ? p : undefined;
-  if (p in PROTOCOL_NUMBERS) return PROTOCOL_NUMBERS[p];
+  const name = Object.keys(PROTOCOL_NUMBERS).find((k) => k.toLowerCase() === p.toLowerCase());
+  if (name) return PROTOCOL_NUMBERS[name];
   if (/^\d{1,3}$/.test(p)) return protocolNumber(Number(p));
   return undefined;
 }

@@ -208,7 +208,7 @@ export function validateTier(r: Resource, issues: Issues): void {
   }
   const fixed = BUILTIN_TIERS[name];
   if (fixed) {
-    if (spec.order !== fixed.order) push(issues, 'spec.order', `the built-in tier "${name}" must have order ${fixed.order}`);
+    if (spec.order !== undefined && spec.order !== fixed.order) push(issues, 'spec.order', `the built-in tier "${name}" must have order ${fixed.order}`);
     if (spec.defaultAction !== undefined && spec.defaultAction !== fixed.defaultAction) {
       push(issues, 'spec.defaultAction', `the built-in tier "${name}" must have defaultAction ${fixed.defaultAction}`);
     }
