@@ -12,6 +12,7 @@
  *   ActiveRulesCalculator ─ active policies/profiles ─► RuleScanner ─ rules ─► EventSequencer
  *                         └ policy ⇄ endpoint matches ─► PolicyResolver ─ endpoints ─► EventSequencer
  *   RuleScanner ─ IP set needed/unneeded ─► EventSequencer + IpSetMemberIndex ─ members ─► EventSequencer
+ *   nodes, pools, IPAM blocks, workloads ─► RouteResolver ─ routes, VTEPs ─► EventSequencer
  *   EventSequencer ─ flush(), dependency order ─► DataplaneCallbacks
  */
 import { parseResourceKey } from '../api/kinds.js';
@@ -25,12 +26,26 @@ import { policyMeta, PolicySorter, sameMeta } from './policy-sorter.js';
 import {
   toHostEndpointModel, toNetworkSetModel, toPolicyModel, toProfileModel, toTierModel, toWorkloadEndpointModel,
 } from './resource-converter.js';
+import { RouteResolver } from './route-resolver.js';
 import { RuleScanner } from './rule-scanner.js';
 import type { DataplaneCallbacks, PolicyKey } from './types.js';
 
+/** IPAM allocation blocks: their values (`{cidr, affinity, ...}`) give block routes. */
+export const IPAM_BLOCK_PREFIX = '/brindle/ipam/v2/assignment/';
+
+/** The part of a stored IPAM allocation block the graph reads. */
+export interface IpamBlockValue {
+  cidr: string;
+  /** `host:<node>` or null. */
+  affinity: string | null;
+  deleted?: boolean;
+  [field: string]: unknown;
+}
+
+/** A datastore key and its current value (null: absent). Keys under IPAM_BLOCK_PREFIX carry blocks. */
 export interface Update {
   key: string;
-  value: Resource | null;
+  value: Resource | IpamBlockValue | null;
 }
 
 export interface GraphOptions {
@@ -45,6 +60,8 @@ export class CalculationGraph {
   private readonly scanner: RuleScanner;
   private readonly members: IpSetMemberIndex;
   private readonly resolver: PolicyResolver;
+  /** None in whole-cluster mode (`hostname '*'`): routes only make sense for one node. */
+  private readonly routes: RouteResolver | undefined;
   /** Datastore key → policy key (a policy's key changes when its tier does). */
   private readonly policyKeys = new Map<string, PolicyKey>();
   private readonly localEndpoints = new Set<string>();
@@ -93,6 +110,16 @@ export class CalculationGraph {
       onEndpointUpdate: (e) => this.sequencer.onEndpointUpdate(e),
       onEndpointRemoved: (id) => this.sequencer.onEndpointRemoved(id),
     });
+
+    // RouteResolver (nodes, pools, IPAM blocks, workloads) ─ routes, VTEPs ─► EventSequencer
+    if (opts.hostname !== '*') {
+      this.routes = new RouteResolver(opts.hostname, {
+        onRouteUpdate: (r) => this.sequencer.onRouteUpdate(r),
+        onRouteRemoved: (dst) => this.sequencer.onRouteRemoved(dst),
+        onVtepUpdate: (v) => this.sequencer.onVtepUpdate(v),
+        onVtepRemoved: (node) => this.sequencer.onVtepRemoved(node),
+      });
+    }
   }
 
   onUpdates(updates: Update[]): void {
@@ -109,14 +136,20 @@ export class CalculationGraph {
 
   flush(): void {
     this.resolver.flush();
+    this.routes?.flush();
     this.sequencer.flush();
   }
 
   private onUpdate(u: Update): void {
+    if (u.key.startsWith(IPAM_BLOCK_PREFIX)) return this.routes?.onBlockUpdate(u.key, u.value);
     const parsed = parseResourceKey(u.key);
-    if (!parsed) return; // IPAM blocks and other keys: not used for policy.
-    const v = u.value;
+    if (!parsed) return; // Other IPAM keys (affinities, handles) and unknown keys.
+    const v = u.value as Resource | null;
     switch (parsed.plural) {
+      case 'nodes':
+        return this.routes?.onNodeUpdate(parsed.name, v);
+      case 'ippools':
+        return this.routes?.onPoolUpdate(parsed.name, v);
       case 'tiers':
         if (this.sorter.onTierUpdate(parsed.name, v ? toTierModel(v) : null)) this.resolver.onTierChanged(parsed.name);
         return;
@@ -167,6 +200,10 @@ export class CalculationGraph {
   }
 
   private onEndpoint(id: string, ep: EndpointModel | null): void {
+    if (ep?.kind !== 'host') {
+      const nets = ep ? [...ep.ipv4Nets, ...ep.ipv6Nets] : [];
+      this.routes?.onWorkloadUpdate(id, ep ? { node: ep.node, nets, ...(ep.interfaceName ? { interfaceName: ep.interfaceName } : {}) } : null);
+    }
     if (ep) this.members.onItemUpdate(id, ep.labels, ep.profileIds, { nets: [...ep.ipv4Nets, ...ep.ipv6Nets], ports: ep.ports });
     else this.members.onItemRemoved(id);
     const local = ep !== null && (this.opts.hostname === '*' || ep.node === this.opts.hostname);

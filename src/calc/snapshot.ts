@@ -123,16 +123,22 @@ export class SnapshotDataplane implements DataplaneCallbacks {
     if (!this.snapshot.endpoints.delete(id)) this.fail(`unknown endpoint ${id} removed`);
   }
   onRouteUpdate(route: RouteUpdate): void {
+    this.log.push(`route ${route.dst}`);
+    if (route.vxlan && !this.snapshot.vteps.has(route.node ?? '')) this.fail(`VXLAN route ${route.dst} via node ${route.node}, which has no VTEP`);
     this.snapshot.routes.set(route.dst, route);
   }
   onRouteRemoved(dst: string): void {
+    this.log.push(`route- ${dst}`);
     if (!this.snapshot.routes.delete(dst)) this.fail(`unknown route ${dst} removed`);
   }
   onVtepUpdate(vtep: VtepUpdate): void {
+    this.log.push(`vtep ${vtep.node}`);
     this.snapshot.vteps.set(vtep.node, vtep);
   }
   onVtepRemoved(node: string): void {
+    this.log.push(`vtep- ${node}`);
     if (!this.snapshot.vteps.delete(node)) this.fail(`unknown VTEP ${node} removed`);
+    for (const r of this.snapshot.routes.values()) if (r.vxlan && r.node === node) this.fail(`VTEP ${node} removed while VXLAN route ${r.dst} uses it`);
   }
   onInSync(): void {
     if (this.snapshot.inSync) this.fail('in-sync reported twice');

@@ -48,7 +48,7 @@ test('SnapshotDataplane rejects contract violations', () => {
   violates((dp) => { dp.onInSync(); dp.onInSync(); }, /in-sync reported twice/);
 });
 
-test('output comes in dependency order: sets, policies, profiles, endpoints up; the reverse down', () => {
+test('output comes in dependency order: sets, policies, profiles, endpoints, routes up; the reverse down', () => {
   const dp = new SnapshotDataplane();
   const g = new CalculationGraph({ hostname: 'node1' }, dp);
   const res = [
@@ -57,11 +57,11 @@ test('output comes in dependency order: sets, policies, profiles, endpoints up; 
   ];
   g.onUpdates(res.map((r) => ({ key: keyOf(r), value: r })));
   g.onInSync();
-  assert.deepEqual(dp.log.map((l) => l.split(' ')[0]), ['ipset+', 'policy+', 'profile+', 'endpoint']);
+  assert.deepEqual(dp.log.map((l) => l.split(' ')[0]), ['ipset+', 'policy+', 'profile+', 'endpoint', 'route']);
   dp.log.length = 0;
   g.onUpdates(res.map((r) => ({ key: keyOf(r), value: null })));
   g.flush();
-  assert.deepEqual(dp.log.map((l) => l.split(' ')[0]), ['endpoint-', 'policy-', 'profile-', 'ipset-']);
+  assert.deepEqual(dp.log.map((l) => l.split(' ')[0]), ['route-', 'endpoint-', 'policy-', 'profile-', 'ipset-']);
   assert.equal(dp.snapshot.inSync, true);
 });
 
