@@ -2,7 +2,8 @@
  * ActiveRulesCalculator (Felix's `active_rules_calculator.go`): matches policy selectors against
  * this node's endpoints (with labels inherited from profiles) to decide which policies are active
  * here, and counts profile references to decide which profiles are. A referenced profile that is
- * missing from the datastore is reported active without a model (the scanner makes it drop-all).
+ * missing from the datastore (and not built in) is reported active without a model (the scanner
+ * makes it drop-all).
  *
  * It does NOT order policies (PolicyResolver) or parse rules (RuleScanner). Policies whose
  * selector does not parse match nothing.
@@ -10,6 +11,7 @@
 import { LabelIndex } from '../selector/label-index.js';
 import { parseSelector } from '../selector/index.js';
 import type { EndpointModel, PolicyModel, ProfileModel } from './model.js';
+import { builtinProfileModel } from './resource-converter.js';
 import type { PolicyKey } from './types.js';
 
 export interface ActiveRulesCallbacks {
@@ -68,7 +70,7 @@ export class ActiveRulesCalculator {
       this.profiles.set(name, profile);
       this.index.updateParent(name, profile.labelsToApply);
     }
-    if ((this.profileRefs.get(name) ?? 0) > 0) this.callbacks.onProfileActive(name, profile ?? undefined);
+    if ((this.profileRefs.get(name) ?? 0) > 0) this.callbacks.onProfileActive(name, this.profile(name));
   }
 
   onLocalEndpointUpdate(id: string, endpoint: EndpointModel | null): void {
@@ -91,11 +93,16 @@ export class ActiveRulesCalculator {
     return this.index.effectiveLabels(endpointId);
   }
 
+  /** Stored profile, else a built-in one (`projectcalico-default-allow` always exists). */
+  private profile(name: string): ProfileModel | undefined {
+    return this.profiles.get(name) ?? builtinProfileModel(name);
+  }
+
   private refProfile(name: string, delta: number): void {
     const n = (this.profileRefs.get(name) ?? 0) + delta;
     if (n > 0) this.profileRefs.set(name, n);
     else this.profileRefs.delete(name);
-    if (delta > 0 && n === 1) this.callbacks.onProfileActive(name, this.profiles.get(name));
+    if (delta > 0 && n === 1) this.callbacks.onProfileActive(name, this.profile(name));
     if (delta < 0 && n === 0) this.callbacks.onProfileInactive(name);
   }
 

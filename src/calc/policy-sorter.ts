@@ -7,7 +7,7 @@
  * It does NOT know which policies match which endpoints (PolicyResolver does).
  */
 import type { PolicyModel, TierModel } from './model.js';
-import { BUILT_IN_TIERS } from './resource-converter.js';
+import { builtinTierModel } from './resource-converter.js';
 import type { PolicyKey } from './types.js';
 
 export interface PolicyMeta {
@@ -76,7 +76,7 @@ export class PolicySorter {
   }
 
   tier(name: string): SortedTier {
-    const t = this.tiers.get(name) ?? BUILT_IN_TIERS.get(name);
+    const t = this.tiers.get(name) ?? builtinTierModel(name);
     if (!t) return { name, valid: false, defaultAction: 'Deny' };
     const out: SortedTier = { name, valid: true, defaultAction: t.defaultAction };
     if (t.order !== undefined) out.order = t.order;

@@ -8,17 +8,22 @@ import type {
   EndpointPort, GlobalNetworkPolicySpec, HostEndpointSpec, NetworkSetSpec, ProfileSpec, Resource, Rule, TierSpec, WorkloadEndpointSpec,
 } from '../api/types.js';
 import { DEFAULT_TIER, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_PROFILE_PREFIX } from '../api/types.js';
+import { builtinResource } from '../api/builtins.js';
 import { parseCIDR, formatIP } from '../api/cidr.js';
 import type { BackendRule, EndpointModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
 import { entityRuleSelector, globalPolicySelector, namespacedPolicySelector } from './selector-composition.js';
 import type { PolicyIdentity } from './types.js';
 
-/** Calico's built-in tiers, used when no Tier resource of that name exists. */
-export const BUILT_IN_TIERS: ReadonlyMap<string, TierModel> = new Map([
-  ['default', { name: 'default', order: 1_000_000, defaultAction: 'Deny' }],
-  ['kube-admin', { name: 'kube-admin', order: 1_000, defaultAction: 'Pass' }],
-  ['kube-baseline', { name: 'kube-baseline', order: 10_000_000, defaultAction: 'Pass' }],
-]);
+/** A built-in resource (tiers `default`/`kube-admin`/`kube-baseline`, profile `projectcalico-default-allow`) as a model. */
+export function builtinTierModel(name: string): TierModel | undefined {
+  const r = builtinResource('Tier', name);
+  return r ? toTierModel(r) : undefined;
+}
+
+export function builtinProfileModel(name: string): ProfileModel | undefined {
+  const r = builtinResource('Profile', name);
+  return r ? toProfileModel(r) : undefined;
+}
 
 export function policyKey(tier: string, name: string, namespace?: string): string {
   return `${tier}/${namespace ?? '_'}/${name}`;

@@ -149,6 +149,14 @@ export const STATES: State[] = [
     expected: exp({ profiles: ['ghost!', 'kns.ns1'], rules: { 'profile:ghost': { inbound: [], outbound: [] } } }),
   },
   {
+    name: 'built-in default-allow profile exists without being stored',
+    resources: [wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'], profiles: ['projectcalico-default-allow'] })],
+    expected: exp({
+      profiles: ['projectcalico-default-allow'],
+      rules: { 'profile:projectcalico-default-allow': { inbound: [{ action: 'allow', index: 0 }], outbound: [{ action: 'allow', index: 0 }] } },
+    }),
+  },
+  {
     name: 'profile label inheritance',
     resources: [
       wep('ns1', 'w1', { shape: 'x' }, { ips: ['10.0.0.1/32'], profiles: ['p-a', 'p-b'] }),
