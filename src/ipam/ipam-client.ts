@@ -67,6 +67,9 @@ interface AssignContext {
   config: IpamConfig;
   reserved: (ip: IpAddr) => boolean;
   reservations: Cidr[];
+  pools: IpamPool[];
+  /** The node's labels; null when there is no Node resource (pools selecting all() still apply). */
+  labels: Map<string, string> | null;
 }
 
 /**
@@ -83,6 +86,8 @@ export class IpamClient {
   private readonly claimer: BlockClaimer;
   private readonly releaser: AddressReleaser;
   private readonly checker: IpamChecker;
+  /** Per node and family, the block last allocated from: read first next time (a hint, never trusted). */
+  private readonly lastBlock = new Map<string, string>();
 
   constructor(ds: Datastore, options: { clock?: IpamClock } = {}) {
     this.clock = options.clock ?? systemClock;
@@ -101,7 +106,7 @@ export class IpamClient {
       throw new UsageError('ask for at least one address (num4/num6 must be non-negative integers, not both 0)');
     }
     const ctx = await this.context(req.node, req.handleId, req.attrs);
-    const [pools, labels] = await Promise.all([this.resources.pools(), this.resources.nodeLabels(req.node)]);
+    const { pools, labels } = ctx;
     const result: AutoAssignResult = { ipv4: [], ipv6: [] };
     try {
       for (const [family, num, out] of [[4, num4, result.ipv4], [6, num6, result.ipv6]] as const) {
@@ -124,24 +129,25 @@ export class IpamClient {
   async assignIp(req: AssignIpRequest): Promise<AssignedAddress> {
     const ctx = await this.context(req.node, req.handleId, req.attrs);
     const ip = parseIp(req.ip);
-    const pool = poolForIp(await this.resources.pools(), ip);
+    const pool = poolForIp(ctx.pools, ip);
     if (!pool || pool.disabled) throw new NotFoundError(`cannot assign ${formatIp(ip)}: it is not in any enabled IP pool`);
     if (req.use && !pool.allowedUses.includes(req.use)) throw new UsageError(`cannot assign ${formatIp(ip)}: pool ${pool.name} does not allow ${req.use} addresses`);
     if (ctx.reserved(ip)) throw new ConflictError(`cannot assign ${formatIp(ip)}: it is reserved by an IPReservation`);
     const cidr = blockFor(ip, pool.blockSize);
+    const ordinal = ordinalOf(cidr, ip);
     for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
       const cur = (await this.store.getBlock(formatCidr(cidr))) ?? (await this.claimer.claim(ctx.node, cidr));
       if (!cur) continue; // another node created the block meanwhile: read it
-      const block = structuredClone(cur.value);
-      if (block.affinity !== hostAffinity(ctx.node) && ctx.config.strictAffinity) {
-        throw new ConflictError(`cannot assign ${formatIp(ip)} to node "${ctx.node}": block ${block.cidr} belongs to ${block.affinity ?? 'no node'} and strictAffinity is on`);
-      }
-      collectCooldown(block, this.clock.now(), ctx.config.ipCooldownSeconds);
-      const ordinal = ordinalOf(cidr, ip);
-      const why = ordinalUnavailable(block, ordinal);
-      if (why) throw new ConflictError(`cannot assign ${formatIp(ip)}: ${why}`);
-      const got = await this.commit(cur, block, [assignOrdinal(block, ordinal, ctx.handleId, ctx.attrs)], ctx.handleId);
-      if (got) return got[0]!;
+      const got = await this.casAssign(cur, ctx.handleId, (block) => {
+        if (block.affinity !== hostAffinity(ctx.node) && ctx.config.strictAffinity) {
+          throw new ConflictError(`cannot assign ${formatIp(ip)} to node "${ctx.node}": block ${block.cidr} belongs to ${block.affinity ?? 'no node'} and strictAffinity is on`);
+        }
+        collectCooldown(block, this.clock.now(), ctx.config.ipCooldownSeconds);
+        const why = ordinalUnavailable(block, ordinal);
+        if (why) throw new ConflictError(`cannot assign ${formatIp(ip)}: ${why}`);
+        return [assignOrdinal(block, ordinal, ctx.handleId, ctx.attrs)];
+      });
+      if (got.length > 0) return got[0]!;
     }
     throw new ConflictError(`cannot assign ${formatIp(ip)}: block ${formatCidr(cidr)} kept changing (${DATASTORE_RETRIES} attempts)`);
   }
@@ -223,9 +229,10 @@ export class IpamClient {
   private async context(node: string, handleId: string, attrs: Record<string, string> | undefined): Promise<AssignContext> {
     const bad = checkKeySegment('node name', node) ?? checkKeySegment('handle id', handleId);
     if (bad) throw new UsageError(bad);
-    const [config, reservations] = await Promise.all([this.resources.config(), this.resources.reservations()]);
+    // One round trip: everything a request needs to know is read in parallel.
+    const [config, reservations, pools, labels] = await Promise.all([this.resources.config(), this.resources.reservations(), this.resources.pools(), this.resources.nodeLabels(node)]);
     const reserved = (ip: IpAddr) => reservations.some((r) => cidrContains(r, ip));
-    return { node, handleId, attrs: attrs ?? {}, config, reserved, reservations };
+    return { node, handleId, attrs: attrs ?? {}, config, reserved, reservations, pools, labels };
   }
 
   private async assignFamily(ctx: AssignContext, family: IpFamily, num: number, pools: IpamPool[], maxBlocks: number, out: AssignedAddress[]): Promise<void> {
@@ -234,6 +241,14 @@ export class IpamClient {
     // 1. Blocks this node already owns (read in parallel; settle pending claims on the way).
     const affinities = (await this.store.listAffinities(ctx.node, family)).filter((a) => a.value.state !== 'pendingDeletion' && inPools(a.value.cidr));
     let owned = affinities.length;
+    // Fast path: the block this client last allocated from for the node, if it is still ours.
+    const hintKey = `${ctx.node}/${family}`;
+    const hint = this.lastBlock.get(hintKey);
+    if (hint && affinities.some((a) => a.value.cidr === hint && a.value.state === 'confirmed')) {
+      const blk = await this.store.getBlock(hint);
+      if (blk && this.available(ctx, blk.value) > 0) out.push(...(await this.assignFrom(ctx, blk, num - out.length, true)));
+      if (out.length >= num) return;
+    }
     const affine = await Promise.all(affinities.map((a) => (a.value.state === 'confirmed' ? this.store.getBlock(a.value.cidr) : Promise.resolve(null)).then((b) => b ?? this.claimer.resolveAffinity(a))));
     for (const blk of affine) {
       if (out.length >= num) return;
@@ -309,39 +324,53 @@ export class IpamClient {
 
   /** Takes up to `num` addresses from a block, re-reading it on every lost race. */
   private async assignFrom(ctx: AssignContext, read: Versioned<AllocationBlock>, num: number, mustOwn: boolean): Promise<AssignedAddress[]> {
-    let cur: Versioned<AllocationBlock> | null = read;
-    for (let attempt = 0; attempt < DATASTORE_RETRIES && cur; attempt++) {
-      const block = structuredClone(cur.value);
+    const got = await this.casAssign(read, ctx.handleId, (block) => {
       if (mustOwn && block.affinity !== hostAffinity(ctx.node)) return [];
       collectCooldown(block, this.clock.now(), ctx.config.ipCooldownSeconds);
-      const got = assignFromBlock(block, num, ctx.handleId, ctx.attrs, ctx.reserved);
-      if (got.length === 0) return [];
-      const done = await this.commit(cur, block, got, ctx.handleId);
-      if (done) return done;
-      cur = await this.store.getBlock(block.cidr);
-    }
-    return [];
+      return assignFromBlock(block, num, ctx.handleId, ctx.attrs, ctx.reserved);
+    });
+    if (got.length > 0 && mustOwn) this.lastBlock.set(`${ctx.node}/${parseCidr(read.value.cidr).family}`, read.value.cidr);
+    return got;
   }
 
   /**
-   * Handle first, then block. If the block write loses its race the handle is un-counted and null
-   * is returned (caller re-reads). Any other failure leaves the outcome unknown: the handle count
-   * stays (an over-count is what `check` and release-by-handle know how to repair) and the error
-   * propagates.
+   * The compare-and-swap loop that takes addresses from one block. Handle first, then block: the
+   * handle is counted before the block is written. On a lost race the block is re-read and the
+   * count kept (adjusted if the retry takes a different number); whatever ends up unused is
+   * un-counted. Any other write failure leaves the outcome unknown: the count stays (an over-count
+   * is what `check` and release-by-handle repair) and the error propagates.
    */
-  private async commit(read: Versioned<AllocationBlock>, block: AllocationBlock, got: Assigned[], handleId: string): Promise<AssignedAddress[] | null> {
-    await this.store.adjustHandle(handleId, block.cidr, got.length);
+  private async casAssign(first: Versioned<AllocationBlock>, handleId: string, take: (block: AllocationBlock) => Assigned[]): Promise<AssignedAddress[]> {
+    const cidr = first.value.cidr;
+    let cur: Versioned<AllocationBlock> | null = first;
+    let counted = 0;
     try {
-      await this.store.updateBlock(read, block);
-    } catch (err) {
-      if (isConflict(err) || isNotFound(err)) {
-        await this.store.adjustHandle(handleId, block.cidr, -got.length);
-        return null;
+      for (let attempt = 0; attempt < DATASTORE_RETRIES && cur; attempt++) {
+        const block = structuredClone(cur.value);
+        const got = take(block);
+        if (got.length === 0) break;
+        if (got.length !== counted) {
+          await this.store.adjustHandle(handleId, cidr, got.length - counted, counted === 0);
+          counted = got.length;
+        }
+        try {
+          await this.store.updateBlock(cur, block);
+        } catch (err) {
+          if (!isConflict(err) && !isNotFound(err)) {
+            counted = 0; // outcome unknown: keep the count
+            throw err;
+          }
+          cur = await this.store.getBlock(cidr);
+          continue;
+        }
+        counted = 0;
+        const prefix = cidr.slice(cidr.indexOf('/'));
+        return got.map((a) => ({ ip: formatIp(a.ip), cidr: formatIp(a.ip) + prefix, block: cidr, sequenceNumber: a.sequenceNumber }));
       }
-      throw err;
+      return [];
+    } finally {
+      if (counted > 0) await this.store.adjustHandle(handleId, cidr, -counted);
     }
-    const prefix = block.cidr.slice(block.cidr.indexOf('/'));
-    return got.map((a) => ({ ip: formatIp(a.ip), cidr: formatIp(a.ip) + prefix, block: block.cidr, sequenceNumber: a.sequenceNumber }));
   }
 
   private async undo(done: AssignedAddress[], handleId: string): Promise<void> {

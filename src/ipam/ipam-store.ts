@@ -113,10 +113,13 @@ export class IpamStore {
     return (await this.ds.list(HANDLE_PREFIX)).items.map((kv) => versioned<IpamHandle>(kv));
   }
 
-  /** Adds `delta` (may be negative) to the handle's count for one block; deletes the handle at zero. */
-  async adjustHandle(handleId: string, cidr: string, delta: number): Promise<void> {
+  /**
+   * Adds `delta` (may be negative) to the handle's count for one block; deletes the handle at zero.
+   * `likelyNew` tries a create before reading (one round trip for a new handle).
+   */
+  async adjustHandle(handleId: string, cidr: string, delta: number, likelyNew = false): Promise<void> {
     for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-      const cur = await this.getHandle(handleId);
+      const cur = likelyNew && attempt === 0 && delta > 0 ? null : await this.getHandle(handleId);
       if (!cur) {
         if (delta <= 0) return; // nothing to take away
         const h: IpamHandle = { handleID: handleId, block: { [cidr]: delta }, deleted: false };
