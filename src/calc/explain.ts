@@ -194,9 +194,8 @@ export class FlowEvaluator {
     return walk(prog, pkt, undefined) === 'allow';
   }
 
-  /** Full explanation of a flow between two peers. */
-  explain(from: FlowPeer, to: FlowPeer, flow: FlowSpec): FlowExplanation {
-    const family = familyOf(from, to);
+  /** Full explanation of a flow between two peers; the family follows an IP peer, else `family` (default 4). */
+  explain(from: FlowPeer, to: FlowPeer, flow: FlowSpec, family: 4 | 6 = familyOf(from, to)): FlowExplanation {
     const src = peerAddr(from, family);
     const dst = peerAddr(to, family);
     const pkt = this.packet(src, dst, flow);

@@ -88,10 +88,20 @@ function parseV6(s: string): bigint | undefined {
   return words.reduce((acc, w) => (acc << 16n) | BigInt(w), 0n);
 }
 
+/** RFC 5952 text: lower case, leading zeros dropped, the longest run (≥2) of zero groups as `::`. */
 function formatV6(n: bigint): string {
   const words: string[] = [];
   for (let i = 7; i >= 0; i--) words.push(((n >> BigInt(i * 16)) & 0xffffn).toString(16));
-  return words.join(':');
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && words[j] === '0') j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return words.join(':');
+  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
 }
 
 export interface Cidr {

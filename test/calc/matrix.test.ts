@@ -55,8 +55,13 @@ describe('addresses, CIDRs and protocols', () => {
 
   test('canonical text and invalid input', () => {
     assert.equal(parseAddr('010.1.2.3').text, '10.1.2.3');
-    assert.equal(parseAddr('FD00::1').text, 'fd00:0:0:0:0:0:0:1');
-    assert.equal(parseAddr('::').text, '0:0:0:0:0:0:0:0');
+    assert.equal(parseAddr('FD00::1').text, 'fd00::1');
+    assert.equal(parseAddr('fd00:0:0:1:0:0:0:1').text, 'fd00:0:0:1::1');
+    assert.equal(parseAddr('1:0:2:0:3:0:4:0').text, '1:0:2:0:3:0:4:0');
+    assert.equal(parseAddr('::').text, '::');
+    assert.equal(parseAddr('0:0:0:0:0:0:0:1').text, '::1');
+    assert.equal(parseAddr('2001:db8:0:0:1:0:0:0').text, '2001:db8:0:0:1::');
+    assert.equal(parseAddr('2001:db8:0:0:1:0:0:1').text, '2001:db8::1:0:0:1');
     for (const bad of ['10.0.0', '10.0.0.256', 'fd00:::1', '1:2:3:4:5:6:7:8:9', 'x']) assert.throws(() => parseAddr(bad), /not a valid IP address/, bad);
     assert.throws(() => parseCidr('10.0.0.0/33'), /not a valid CIDR/);
   });

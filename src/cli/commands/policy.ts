@@ -29,12 +29,15 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--to <peer>', 'destination: namespace/name of a workload endpoint, a host endpoint name, or an IP')
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port (required for TCP, UDP and SCTP)')
+    .option('-6, --ipv6', 'between two endpoints, use their IPv6 addresses (an IP peer sets the family itself)')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { from: string; to: string; protocol: string; port?: string; output: string }) => {
+    .action(async (o: { from: string; to: string; protocol: string; port?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, true);
       const format = outputFormat(o.output);
       const ev = new FlowEvaluator(await loadSnapshot(ctx));
-      const x = ev.explain(peer(ev, o.from, '--from'), peer(ev, o.to, '--to'), flow);
+      const from = peer(ev, o.from, '--from');
+      const to = peer(ev, o.to, '--to');
+      const x = o.ipv6 && 'endpoint' in from && 'endpoint' in to ? ev.explain(from, to, flow, 6) : ev.explain(from, to, flow);
       ctx.out(format === 'json' ? JSON.stringify(x, null, 2) : renderExplanation(x));
     });
 
@@ -44,11 +47,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port', '80')
     .option('-n, --namespace <ns>', 'only endpoints of this namespace')
+    .option('-6, --ipv6', 'use the endpoints\' IPv6 addresses (endpoints without one are left out)')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { protocol: string; port: string; namespace?: string; output: string }) => {
+    .action(async (o: { protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
       const format = outputFormat(o.output);
-      const m = computeMatrix(await loadSnapshot(ctx), { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}) });
+      const m = computeMatrix(await loadSnapshot(ctx), { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.ipv6 ? { family: 6 as const } : {}) });
       ctx.out(format === 'json' ? JSON.stringify(matrixToJson(m), null, 2) : matrixHeader(m) + renderMatrix(m));
     });
 
