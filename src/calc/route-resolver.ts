@@ -189,9 +189,11 @@ export class RouteResolver {
   }
 
   private route(dst: string): RouteUpdate | undefined {
-    const srcs = [...(this.sources.get(dst)?.values() ?? [])];
-    if (srcs.length === 0) return undefined;
-    srcs.sort((a, b) => RANK[b.kind] - RANK[a.kind] || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+    const entries = [...(this.sources.get(dst) ?? [])];
+    if (entries.length === 0) return undefined;
+    // Most specific kind first; ties broken by source ID so the answer never depends on arrival order.
+    entries.sort(([ia, a], [ib, b]) => RANK[b.kind] - RANK[a.kind] || (ia < ib ? -1 : ia > ib ? 1 : 0));
+    const srcs = entries.map(([, s]) => s);
     const local = (s: Source) => s.node === this.hostname;
     const chosen = srcs.find((s) => s.kind !== 'workload' || local(s) || this.isBorrowed(dst, s.node));
     if (!chosen) return undefined; // a remote workload inside its own node's block: the block route covers it

@@ -4,6 +4,7 @@
  * every state, so moving between states exercises updates, not only adds and deletes.
  */
 import type { Resource } from '../../src/api/types.js';
+import { FELIX_STATES } from './felix-states.js';
 import { gnetset, gnp, hep, named, netset, np, profile, sel, snp, tier, wep, type Expected } from './state-builders.js';
 
 export interface State {
@@ -376,4 +377,5 @@ export const STATES: State[] = [
       rules: { 'default/_/both': { inbound: [{ action: 'log', index: 0 }], outbound: [{ action: 'allow', index: 0 }] } },
     }),
   },
+  ...FELIX_STATES,
 ];
