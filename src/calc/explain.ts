@@ -276,7 +276,6 @@ function walk(prog: DirectionProgram, pkt: Packet, t: Tracer | undefined): Verdi
         if (pstep) {
           pstep.outcome = action;
           pstep.rule = hit(r);
-          pstep.misses = pstep.misses.filter((m) => m.index < r.rule.index);
         }
         tierResult = action;
         break;
