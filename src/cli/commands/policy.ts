@@ -37,7 +37,14 @@ export function register(program: Command, ctx: CliContext): void {
       const ev = new FlowEvaluator(await loadSnapshot(ctx));
       const from = peer(ev, o.from, '--from');
       const to = peer(ev, o.to, '--to');
-      const x = o.ipv6 && 'endpoint' in from && 'endpoint' in to ? ev.explain(from, to, flow, 6) : ev.explain(from, to, flow);
+      let x;
+      try {
+        x = o.ipv6 && 'endpoint' in from && 'endpoint' in to ? ev.explain(from, to, flow, 6) : ev.explain(from, to, flow);
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (/has no IPv4 address/.test(msg)) throw new UsageError(`${msg} (use -6/--ipv6 for its IPv6 address)`);
+        throw new UsageError(msg);
+      }
       ctx.out(format === 'json' ? JSON.stringify(x, null, 2) : renderExplanation(x));
     });
 
