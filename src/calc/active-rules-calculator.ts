@@ -1,9 +1,9 @@
 /**
  * ActiveRulesCalculator (Felix's `active_rules_calculator.go`): matches policy selectors against
  * this node's endpoints (with labels inherited from profiles) to decide which policies are active
- * here, and counts profile references to decide which profiles are. A referenced profile that is
- * missing from the datastore (and not built in) is reported active without a model (the scanner
- * makes it drop-all).
+ * here (always, with the `AssumeNeededOnEveryNode` performance hint), and counts profile
+ * references to decide which profiles are. A referenced profile that is missing from the
+ * datastore (and not built in) is reported active without a model (the scanner makes it drop-all).
  *
  * It does NOT order policies (PolicyResolver) or parse rules (RuleScanner). Policies whose
  * selector does not parse match nothing.
@@ -27,6 +27,9 @@ export class ActiveRulesCalculator {
   private readonly index: LabelIndex;
   private readonly policies = new Map<PolicyKey, PolicyModel>();
   private readonly matchCounts = new Map<PolicyKey, number>();
+  /** Policies with the AssumeNeededOnEveryNode hint, and the policies currently reported active. */
+  private readonly forced = new Set<PolicyKey>();
+  private readonly active = new Set<PolicyKey>();
   private readonly profiles = new Map<string, ProfileModel>();
   private readonly profileRefs = new Map<string, number>();
   private readonly endpointProfiles = new Map<string, string[]>();
@@ -41,24 +44,27 @@ export class ActiveRulesCalculator {
   }
 
   onPolicyUpdate(key: PolicyKey, policy: PolicyModel | null): void {
-    if (policy === null) {
-      this.index.deleteSelector(key);
-      this.policies.delete(key);
-      return;
-    }
     let sel;
     try {
-      sel = parseSelector(policy.selector);
+      sel = policy ? parseSelector(policy.selector) : undefined;
     } catch {
+      sel = undefined; // an unparsable selector matches nothing
+    }
+    if (!policy || !sel) {
+      this.forced.delete(key);
       this.index.deleteSelector(key);
+      this.reconcile(key);
       this.policies.delete(key);
       return;
     }
     this.policies.set(key, policy);
+    if (policy.assumeNeededOnEveryNode) this.forced.add(key);
+    else this.forced.delete(key);
     this.activatedNow = undefined;
     this.index.updateSelector(key, sel);
-    const active = (this.matchCounts.get(key) ?? 0) > 0;
-    if (active && this.activatedNow !== key) this.callbacks.onPolicyActive(policy);
+    this.reconcile(key);
+    // Already active before this update: its rules may have changed.
+    if (this.active.has(key) && this.activatedNow !== key) this.callbacks.onPolicyActive(policy);
     this.activatedNow = undefined;
   }
 
@@ -106,24 +112,29 @@ export class ActiveRulesCalculator {
     if (delta < 0 && n === 0) this.callbacks.onProfileInactive(name);
   }
 
-  private matchStarted(key: PolicyKey, endpointId: string): void {
-    const n = (this.matchCounts.get(key) ?? 0) + 1;
-    this.matchCounts.set(key, n);
-    if (n === 1) {
+  /** Active while it matches a local endpoint, or always with the AssumeNeededOnEveryNode hint. */
+  private reconcile(key: PolicyKey): void {
+    const want = (this.matchCounts.get(key) ?? 0) > 0 || this.forced.has(key);
+    if (want && !this.active.has(key)) {
+      this.active.add(key);
       this.activatedNow = key;
       this.callbacks.onPolicyActive(this.policies.get(key)!);
+    } else if (!want && this.active.delete(key)) {
+      this.callbacks.onPolicyInactive(key);
     }
+  }
+
+  private matchStarted(key: PolicyKey, endpointId: string): void {
+    this.matchCounts.set(key, (this.matchCounts.get(key) ?? 0) + 1);
+    this.reconcile(key);
     this.callbacks.onPolicyMatch(key, endpointId);
   }
 
   private matchStopped(key: PolicyKey, endpointId: string): void {
     this.callbacks.onPolicyMatchStopped(key, endpointId);
     const n = (this.matchCounts.get(key) ?? 0) - 1;
-    if (n > 0) {
-      this.matchCounts.set(key, n);
-      return;
-    }
-    this.matchCounts.delete(key);
-    this.callbacks.onPolicyInactive(key);
+    if (n > 0) this.matchCounts.set(key, n);
+    else this.matchCounts.delete(key);
+    this.reconcile(key);
   }
 }

@@ -31,6 +31,8 @@ export interface PolicyModel {
   doNotTrack: boolean;
   preDNAT: boolean;
   applyOnForward: boolean;
+  /** `performanceHints: [AssumeNeededOnEveryNode]`: active on every node, matching or not. */
+  assumeNeededOnEveryNode: boolean;
 }
 
 export interface ProfileModel {

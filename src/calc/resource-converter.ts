@@ -85,6 +85,7 @@ export function toPolicyModel(res: Resource): PolicyModel {
     doNotTrack: !namespaced && !!spec.doNotTrack,
     preDNAT: !namespaced && !!spec.preDNAT,
     applyOnForward: !namespaced && !!spec.applyOnForward,
+    assumeNeededOnEveryNode: Array.isArray(spec.performanceHints) && spec.performanceHints.includes('AssumeNeededOnEveryNode'),
   };
   if (typeof spec.order === 'number') model.order = spec.order;
   return model;

@@ -2,7 +2,8 @@
  * Converts one backend rule (v3 rule + composed selectors) into a dataplane `ParsedRule` whose
  * selectors and named ports are replaced by IP-set IDs, plus the IP sets it needs (Felix's
  * `ruleToParsedRule`). Pure function over a selector cache; does not ref-count or emit anything
- * (that is the RuleScanner's job). Throws `RuleParseError` on an unparsable selector or port.
+ * (that is the RuleScanner's job). Throws `RuleParseError` on an unparsable selector, port or net,
+ * and on what cannot be enforced here (service and HTTP matches), so the policy fails closed.
  */
 import type { EntityRule, Port, Protocol, Rule } from '../api/types.js';
 import type { Selector } from '../selector/index.js';
@@ -96,6 +97,9 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
   const r: Rule = br.rule;
   const action = ACTIONS[r.action];
   if (!action) throw new RuleParseError(`invalid action ${JSON.stringify(r.action)}`);
+  // Not computable here (no Service endpoint index, no L7 proxy): ignoring them would widen the rule.
+  if (r.source?.services || r.destination?.services) throw new RuleParseError('service matches are not supported');
+  if (r.http) throw new RuleParseError('HTTP matches are not supported');
   const ipSets: IpSetData[] = [];
   const selectorSet = (text: string): IpSetData => {
     const sel = selectors.parse(text);

@@ -64,10 +64,12 @@ for (const c of CASES) {
   });
 }
 
-test('an invalid selector or port is a RuleParseError', () => {
+test('an invalid selector, port or net, or an unenforceable match, is a RuleParseError', () => {
   assert.throws(() => parse({ action: 'Allow' }, 'a == '), RuleParseError);
   assert.throws(() => parse({ action: 'Allow', destination: { ports: ['no spaces allowed'] } }), RuleParseError);
   assert.throws(() => parse({ action: 'Allow', destination: { nets: ['10.0.0.300/8'] } }), RuleParseError);
+  assert.throws(() => parse({ action: 'Allow', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } }), /service matches/);
+  assert.throws(() => parse({ action: 'Allow', http: { methods: ['GET'] } }), /HTTP matches/);
 });
 
 const TEXT_CASES: [Rule, string][] = [

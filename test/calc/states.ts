@@ -364,6 +364,23 @@ export const STATES: State[] = [
     }),
   },
   {
+    name: 'AssumeNeededOnEveryNode keeps a non-matching policy active',
+    resources: [
+      ...BASE,
+      gnp('everywhere', { selector: "app == 'nothing-here'", performanceHints: ['AssumeNeededOnEveryNode'], ingress: [{ action: 'Allow', source: { selector: "app == 'db'" } }] }),
+    ],
+    expected: exp({ policies: ['default/_/everywhere'], ipSets: { [sel('app == "db"')]: ['10.0.0.2/32', '10.0.1.3/32'] } }),
+  },
+  {
+    name: 'service and HTTP matches cannot be enforced here: fail closed',
+    resources: [
+      ...BASE,
+      gnp('svc', { selector: "app == 'web'", egress: [{ action: 'Allow', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } }] }),
+      gnp('http', { selector: "app == 'web'", ingress: [{ action: 'Allow', http: { methods: ['GET'] } }] }),
+    ],
+    expected: exp({ policies: ['default/_/http!', 'default/_/svc!'], endpoints: { 'wep:ns1/w1': d(['default/_/http'], ['default/_/svc']) } }),
+  },
+  {
     name: 'types defaulting and Log',
     resources: [
       ...BASE,
