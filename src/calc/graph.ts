@@ -2,7 +2,9 @@
  * The calculation graph: datastore updates in, this node's desired policy state out. This file
  * only builds the nodes and connects them (Felix's `calc_graph.go`); each node documents what it
  * does. Updates are `{key, value | null}` (null = absent); output depends only on the current
- * state, never on the order updates arrived in. Nothing is sent until `flush()`.
+ * state, never on the order updates arrived in. Nothing is sent until `flush()` (`onInSync()`
+ * flushes, then reports in-sync once); a dataplane may receive output before in-sync but must not
+ * program the kernel until it sees `onInSync`.
  *
  *   onUpdates ─► dispatch by key ─┬─ tiers, policies ─────────► PolicySorter (ordering metadata)
  *                                 ├─ policies, profiles ──────► ActiveRulesCalculator
