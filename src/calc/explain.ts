@@ -267,7 +267,7 @@ function walk(prog: DirectionProgram, pkt: Packet, t: Tracer | undefined): Verdi
             pstep!.misses.push({ index: r.rule.index, text: r.rule.text, reason: why });
             continue;
           }
-        } else if (r.mismatch(pkt) !== undefined) continue;
+        } else if (!r.matches(pkt)) continue;
         const action = r.rule.action;
         if (action === 'log') {
           if (pstep) pstep.logged.push(hit(r));
@@ -310,7 +310,7 @@ function walk(prog: DirectionProgram, pkt: Packet, t: Tracer | undefined): Verdi
       return 'deny';
     }
     for (const r of prof.rules) {
-      if (r.mismatch(pkt) !== undefined) continue;
+      if (!r.matches(pkt)) continue;
       const action = r.rule.action;
       if (action === 'log') {
         if (step) step.logged.push(hit(r));

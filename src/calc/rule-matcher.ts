@@ -182,55 +182,82 @@ export class IpSetLookup {
   }
 }
 
-/** A rule bound to its IP sets; `mismatch` names the first field that fails, or undefined on a match. */
+/** One condition of a rule: a fast test, and the words for an explanation when it fails. */
+interface Check {
+  test(p: Packet): boolean;
+  why(p: Packet): string;
+}
+
+/**
+ * A rule bound to its IP sets, as the list of only the conditions it has. `matches` is the hot path
+ * (no allocation); `mismatch` names the first condition that fails, or undefined on a match.
+ */
 export class CompiledRule {
-  private readonly protocol?: number;
-  private readonly notProtocol?: number;
-  private readonly srcNets?: Cidr[];
-  private readonly notSrcNets?: Cidr[];
-  private readonly dstNets?: Cidr[];
-  private readonly notDstNets?: Cidr[];
-  private readonly sets: { [K in SetField]?: IpSetIndex[] } = {};
+  private readonly checks: Check[] = [];
 
   constructor(readonly rule: ParsedRule, lookup: IpSetLookup) {
-    if (rule.protocol !== undefined) this.protocol = protocolNumber(rule.protocol);
-    if (rule.notProtocol !== undefined) this.notProtocol = protocolNumber(rule.notProtocol);
-    if (rule.srcNets) this.srcNets = rule.srcNets.map(parseCidr);
-    if (rule.notSrcNets) this.notSrcNets = rule.notSrcNets.map(parseCidr);
-    if (rule.dstNets) this.dstNets = rule.dstNets.map(parseCidr);
-    if (rule.notDstNets) this.notDstNets = rule.notDstNets.map(parseCidr);
-    for (const f of SET_FIELDS) {
-      const ids = rule[f];
-      if (ids && ids.length) this.sets[f] = ids.map((id) => lookup.get(id));
+    const r = rule;
+    const add = (test: Check['test'], why: Check['why']) => this.checks.push({ test, why });
+    if (r.ipVersion !== undefined) add((p) => p.family === r.ipVersion, () => `rule is IPv${r.ipVersion} only`);
+    if (r.protocol !== undefined) {
+      const n = protocolNumber(r.protocol);
+      add((p) => p.protocol === n, () => `protocol is not ${protocolLabel(n)}`);
+    }
+    if (r.notProtocol !== undefined) {
+      const n = protocolNumber(r.notProtocol);
+      add((p) => p.protocol !== n, () => `protocol is ${protocolLabel(n)}`);
+    }
+    if (r.icmp) add((p) => icmpMatches(r.icmp!, p), () => 'ICMP type/code differs');
+    if (r.notIcmp) add((p) => !icmpMatches(r.notIcmp!, p), () => 'ICMP type/code is excluded');
+    const nets = (list: string[] | undefined, side: 'src' | 'dst', negate: boolean) => {
+      if (!list || list.length === 0) return;
+      const cidrs = list.map(parseCidr);
+      const word = side === 'src' ? 'source' : 'destination';
+      const inAny = (p: Packet) => cidrs.some((c) => cidrContains(c, p[side]));
+      if (negate) add((p) => !inAny(p), (p) => `${word} ${p[side].text} is in an excluded net (${list.join(', ')})`);
+      else add(inAny, (p) => `${word} ${p[side].text} not in ${list.join(', ')}`);
+    };
+    nets(r.srcNets, 'src', false);
+    nets(r.notSrcNets, 'src', true);
+    nets(r.dstNets, 'dst', false);
+    nets(r.notDstNets, 'dst', true);
+    const sets = (ids: string[] | undefined) => (ids && ids.length ? ids.map((id) => lookup.get(id)) : undefined);
+    const src = sets(r.srcIpSetIds);
+    if (src) add((p) => src.every((x) => x.has(p.src)), () => "source does not match the rule's source selector");
+    const notSrc = sets(r.notSrcIpSetIds);
+    if (notSrc) add((p) => !notSrc.some((x) => x.has(p.src)), () => "source matches the rule's notSelector");
+    const dst = sets(r.dstIpSetIds);
+    if (dst) add((p) => dst.every((x) => x.has(p.dst)), () => "destination does not match the rule's destination selector");
+    const notDst = sets(r.notDstIpSetIds);
+    if (notDst) add((p) => !notDst.some((x) => x.has(p.dst)), () => "destination matches the rule's notSelector");
+    const dstNamed = sets(r.dstNamedPortIpSetIds);
+    if ((r.dstPorts && r.dstPorts.length) || dstNamed) {
+      add((p) => portsMatch(r.dstPorts, dstNamed, p.dst, p.protocol, p.dstPort), (p) => (p.dstPort === undefined ? 'rule needs a destination port' : `destination port ${p.dstPort} not in the rule's ports`));
+    }
+    const notDstNamed = sets(r.notDstNamedPortIpSetIds);
+    if ((r.notDstPorts && r.notDstPorts.length) || notDstNamed) {
+      add((p) => !portsExcluded(r.notDstPorts, notDstNamed, p.dst, p.protocol, p.dstPort), (p) => `destination port ${p.dstPort} is excluded`);
+    }
+    const srcNamed = sets(r.srcNamedPortIpSetIds);
+    if ((r.srcPorts && r.srcPorts.length) || srcNamed) {
+      add((p) => portsMatch(r.srcPorts, srcNamed, p.src, p.protocol, p.srcPort), () => "source port not in the rule's source ports");
+    }
+    const notSrcNamed = sets(r.notSrcNamedPortIpSetIds);
+    if ((r.notSrcPorts && r.notSrcPorts.length) || notSrcNamed) {
+      add((p) => !portsExcluded(r.notSrcPorts, notSrcNamed, p.src, p.protocol, p.srcPort), () => 'source port is excluded');
     }
   }
 
+  matches(p: Packet): boolean {
+    for (const c of this.checks) if (!c.test(p)) return false;
+    return true;
+  }
+
   mismatch(p: Packet): string | undefined {
-    const r = this.rule;
-    if (r.ipVersion !== undefined && r.ipVersion !== p.family) return `rule is IPv${r.ipVersion} only`;
-    if (this.protocol !== undefined && this.protocol !== p.protocol) return `protocol is not ${protocolLabel(this.protocol)}`;
-    if (this.notProtocol !== undefined && this.notProtocol === p.protocol) return `protocol is ${protocolLabel(this.notProtocol)}`;
-    if (r.icmp && !icmpMatches(r.icmp, p)) return 'ICMP type/code differs';
-    if (r.notIcmp && icmpMatches(r.notIcmp, p)) return 'ICMP type/code is excluded';
-    if (this.srcNets && !this.srcNets.some((c) => cidrContains(c, p.src))) return `source ${p.src.text} not in ${r.srcNets!.join(', ')}`;
-    if (this.notSrcNets && this.notSrcNets.some((c) => cidrContains(c, p.src))) return `source ${p.src.text} is in an excluded net`;
-    if (this.dstNets && !this.dstNets.some((c) => cidrContains(c, p.dst))) return `destination ${p.dst.text} not in ${r.dstNets!.join(', ')}`;
-    if (this.notDstNets && this.notDstNets.some((c) => cidrContains(c, p.dst))) return `destination ${p.dst.text} is in an excluded net`;
-    const s = this.sets;
-    if (s.srcIpSetIds && !s.srcIpSetIds.every((x) => x.has(p.src))) return 'source does not match the rule\'s source selector';
-    if (s.notSrcIpSetIds && s.notSrcIpSetIds.some((x) => x.has(p.src))) return 'source matches the rule\'s notSelector';
-    if (s.dstIpSetIds && !s.dstIpSetIds.every((x) => x.has(p.dst))) return 'destination does not match the rule\'s destination selector';
-    if (s.notDstIpSetIds && s.notDstIpSetIds.some((x) => x.has(p.dst))) return 'destination matches the rule\'s notSelector';
-    if (!portsMatch(r.dstPorts, s.dstNamedPortIpSetIds, p.dst, p.protocol, p.dstPort)) return p.dstPort === undefined ? 'rule needs a destination port' : `destination port ${p.dstPort} not in the rule's ports`;
-    if (portsExcluded(r.notDstPorts, s.notDstNamedPortIpSetIds, p.dst, p.protocol, p.dstPort)) return `destination port ${p.dstPort} is excluded`;
-    if (!portsMatch(r.srcPorts, s.srcNamedPortIpSetIds, p.src, p.protocol, p.srcPort)) return 'source port not in the rule\'s source ports';
-    if (portsExcluded(r.notSrcPorts, s.notSrcNamedPortIpSetIds, p.src, p.protocol, p.srcPort)) return 'source port is excluded';
+    for (const c of this.checks) if (!c.test(p)) return c.why(p);
     return undefined;
   }
 }
-
-type SetField = 'srcIpSetIds' | 'notSrcIpSetIds' | 'dstIpSetIds' | 'notDstIpSetIds' | 'srcNamedPortIpSetIds' | 'notSrcNamedPortIpSetIds' | 'dstNamedPortIpSetIds' | 'notDstNamedPortIpSetIds';
-const SET_FIELDS: SetField[] = ['srcIpSetIds', 'notSrcIpSetIds', 'dstIpSetIds', 'notDstIpSetIds', 'srcNamedPortIpSetIds', 'notSrcNamedPortIpSetIds', 'dstNamedPortIpSetIds', 'notDstNamedPortIpSetIds'];
 
 function icmpMatches(m: { type: number; code?: number }, p: Packet): boolean {
   if (p.protocol !== 1 && p.protocol !== 58) return false;
