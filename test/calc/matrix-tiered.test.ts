@@ -201,4 +201,25 @@ y/b . . . .`);
     // Host endpoints are not part of the workload matrix.
     assert.deepEqual(computeMatrix(s, TCP80).endpoints, PODS);
   });
+
+  test('the matrix (fast path) and explain (traced path) agree on every cell', async () => {
+    const s = await snapshotOf([
+      tier('security', 100),
+      gnp('security.guard', { tier: 'security', selector: 'all()', types: ['Ingress', 'Egress'], ingress: [{ action: 'Log' }, { action: 'Deny', source: { selector: "pod == 'b'" }, protocol: 'UDP' }, { action: 'Pass' }], egress: [{ action: 'Pass' }] }),
+      np('x', 'named', { selector: "pod == 'a'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['serve-81-tcp', '90:100'] } }] }),
+      np('y', 'egress', { selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow', destination: { nets: ['10.0.0.0/16'], notNets: ['10.0.1.2/32'] } }] }),
+    ]);
+    const ev = new FlowEvaluator(s);
+    const flows: FlowSpec[] = [TCP80, { protocol: 'TCP', port: 81 }, { protocol: 'TCP', port: 95 }, { protocol: 'UDP', port: 81 }, { protocol: 'ICMP' }, { protocol: 'SCTP', port: 80 }];
+    let cells = 0;
+    for (const flow of flows) {
+      const m = computeMatrix(s, flow, ev);
+      m.endpoints.forEach((src, i) => m.endpoints.forEach((dst, j) => {
+        const x = ev.explain({ endpoint: ev.findEndpoint(src)! }, { endpoint: ev.findEndpoint(dst)! }, flow);
+        assert.equal(m.allowed[i]![j], x.verdict === 'allow', `${src} → ${dst} ${flow.protocol} ${flow.port ?? ''}`);
+        cells++;
+      }));
+    }
+    assert.equal(cells, flows.length * PODS.length * PODS.length);
+  });
 });
