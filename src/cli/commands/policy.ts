@@ -66,7 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
   policy
     .command('preview')
     .description('show the matrix cells that would change if FILE were applied (nothing is written)')
-    .requiredOption('-f, --filename <file>', 'YAML/JSON documents to preview as applied (created or replaced); "-" reads stdin')
+    .requiredOption('-f, --filename <file>', 'YAML/JSON documents to preview as applied (created or replaced); "-" reads stdin; a document annotated brindle.io/preview: delete is previewed as deleted')
     .option('--delete <file>', 'documents to preview as deleted (only kind, name and namespace are read)')
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port', '80')
