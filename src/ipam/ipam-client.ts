@@ -1,7 +1,7 @@
 import type { AllowedUse } from '../api/types.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { ConflictError, ExhaustedError, isConflict, isNotFound, NotFoundError, UsageError } from '../errors.js';
-import { affinityNode, allocationAt, assignFromBlock, assignOrdinal, collectCooldown, freeCount, hostAffinity, ordinalUnavailable, type Assigned, type AllocationBlock } from './block.js';
+import { affinityNode, allocationAt, assignFromBlock, assignOrdinal, isEmpty, collectCooldown, freeCount, hostAffinity, ordinalUnavailable, type Assigned, type AllocationBlock } from './block.js';
 import { BlockClaimer } from './block-claimer.js';
 import { blockCount, blockFor, cidrContains, cidrCovers, formatCidr, formatIp, ordinalOf, parseCidr, parseIp, type Cidr, type IpAddr, type IpFamily } from './cidr.js';
 import { DATASTORE_RETRIES, IpamStore, type Versioned } from './ipam-store.js';
@@ -20,6 +20,9 @@ export interface IpamClock {
 }
 
 export const systemClock: IpamClock = { now: () => new Date() };
+
+/** An empty block claimed by another node at least this long ago may be taken over (Calico: 1 minute). */
+export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000;
 
 export interface AssignedAddress {
   /** The address alone (`10.65.0.5`). */
@@ -293,7 +296,9 @@ export class IpamClient {
   private async claimNewBlock(ctx: AssignContext, family: IpFamily, pools: IpamPool[], wholeReserved: (c: Cidr) => boolean): Promise<Versioned<AllocationBlock> | null> {
     for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
       const existing = new Map((await this.store.listBlocks(family)).map((b) => [b.value.cidr, b]));
+      const now = this.clock.now().getTime();
       let candidate: Cidr | undefined;
+      let reclaimable: AllocationBlock | undefined;
       for (const pool of pools) {
         for (const c of blockOrder(pool.cidr, pool.blockSize, ctx.node)) {
           const b = existing.get(formatCidr(c));
@@ -304,8 +309,17 @@ export class IpamClient {
           }
           // A block of ours created by a concurrent request on this node: use it.
           if (b.value.affinity === hostAffinity(ctx.node) && this.available(ctx, b.value) > 0) return b;
+          // An empty block another node claimed long enough ago can be taken over (as Calico).
+          const owner = affinityNode(b.value);
+          const claimedAt = Date.parse(b.value.affinityClaimTime ?? '');
+          if (!reclaimable && owner && owner !== ctx.node && isEmpty(b.value) && now - claimedAt >= EMPTY_BLOCK_MIN_RECLAIM_AGE_MS) reclaimable = b.value;
         }
         if (candidate) break;
+      }
+      if (!candidate && reclaimable) {
+        // Only succeeds while the block is still empty: the owner's allocations win the race.
+        if (await this.claimer.releaseAffinity(affinityNode(reclaimable)!, reclaimable.cidr, true)) candidate = parseCidr(reclaimable.cidr);
+        else continue;
       }
       if (!candidate) return null;
       const blk = await this.claimer.claim(ctx.node, candidate);

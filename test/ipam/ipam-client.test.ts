@@ -96,6 +96,27 @@ for (const backend of ['memory', 'sqlite'] as const) {
       }
     });
 
+    it('takes over another node\'s empty block once its claim is a minute old', async () => {
+      await addPool(ds, 'p-reclaim', '10.45.0.0/29', { blockSize: 30 });
+      const clock = new ManualClock(Date.now());
+      const ipam = new IpamClient(ds, { clock });
+      const a = await ipam.autoAssign({ node: 'rc-a', handleId: 'rca', num4: 8, pools: ['p-reclaim'] });
+      assert.equal(new Set(a.ipv4.map((x) => x.block)).size, 2);
+      await ipam.releaseByHandle('rca');
+      await ipam.configure({ strictAffinity: true });
+      try {
+        await assert.rejects(ipam.autoAssign({ node: 'rc-b', handleId: 'rcb', num4: 1, pools: ['p-reclaim'] }), ExhaustedError);
+        clock.advance(61);
+        const b = await ipam.autoAssign({ node: 'rc-b', handleId: 'rcb', num4: 1, pools: ['p-reclaim'] });
+        const blk = await ipam.store.getBlock(b.ipv4[0]!.block);
+        assert.equal(blk?.value.affinity, 'host:rc-b');
+        assert.equal(await ipam.store.getAffinity('rc-a', b.ipv4[0]!.block), null);
+        assert.equal((await ipam.store.listAffinities('rc-a')).length, 1, 'only one block was taken over');
+      } finally {
+        await ipam.configure({ strictAffinity: false });
+      }
+    });
+
     it('honours maxBlocksPerHost', async () => {
       await addPool(ds, 'p-max', '10.40.0.0/28', { blockSize: 30 });
       const ipam = new IpamClient(ds);

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Datastore } from '../src/datastore/datastore.js';
+import { openDatastore } from '../src/datastore/open.js';
+import { startEtcdCluster } from '../test/helpers/etcd-cluster.js';
+import { addNode, addPool } from '../test/ipam/fixtures.js';
+import { WorkerPool, type WorkerResult } from '../test/ipam/worker-pool.js';
+import type { BenchRow } from './table.js';
+
+/**
+ * IPAM assignment throughput: one node (one process) against four nodes in parallel (four
+ * processes), on SQLite and on a 3-member etcd, measured side by side in one run. The rate of a
+ * run is addresses acknowledged over the slowest worker's time (process start-up excluded). The
+ * ratio says how well block affinity lets nodes allocate without contending.
+ */
+const SQLITE_PER_WORKER = 500;
+const ETCD_PER_WORKER = 250;
+
+async function measure(ds: Datastore, url: string, tag: string, nodes: string[], perWorker: number): Promise<number> {
+  await addPool(ds, `bench-${tag}`, `10.${100 + nodes.length}.0.0/16`);
+  for (const n of nodes) await addNode(ds, n);
+  const pool = new WorkerPool();
+  try {
+    const results: WorkerResult[] = await Promise.all(nodes.map((n, i) => pool.run(url, n, perWorker, `${tag}-${i}`, 600_000)));
+    const failed = results.find((r) => r.exitCode !== 0 || r.acknowledged.length !== perWorker);
+    if (failed) throw new Error(`worker for ${failed.node} failed: ${failed.errors.join(' | ')}`);
+    const slowest = Math.max(...results.map((r) => r.elapsedMs));
+    return (perWorker * nodes.length) / (slowest / 1000);
+  } finally {
+    pool.dispose();
+  }
+}
+
+function rows(backend: string, one: number, four: number): BenchRow[] {
+  return [
+    { bench: 'ipam', metric: `${backend}: 1 node, 1 process`, value: one, unit: 'assign/s' },
+    { bench: 'ipam', metric: `${backend}: 4 nodes, 4 processes`, value: four, unit: 'assign/s', note: 'aggregate' },
+    { bench: 'ipam', metric: `${backend}: 4-node / 1-node`, value: four / one, unit: 'ratio', note: '4.0 = perfect scaling; this machine has 2 shared cores' },
+  ];
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const out: BenchRow[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'brindle-ipam-bench-'));
+  try {
+    const url = `sqlite:${join(dir, 'bench.db')}`;
+    const ds = await openDatastore(url);
+    try {
+      const one = await measure(ds, url, 'sq1', ['s-solo'], SQLITE_PER_WORKER);
+      const four = await measure(ds, url, 'sq4', ['s1', 's2', 's3', 's4'], SQLITE_PER_WORKER);
+      out.push(...rows('sqlite', one, four));
+    } finally {
+      await ds.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const cluster = await startEtcdCluster({ size: 3 });
+  try {
+    const ds = await openDatastore(cluster.url);
+    try {
+      const one = await measure(ds, cluster.url, 'et1', ['e-solo'], ETCD_PER_WORKER);
+      const four = await measure(ds, cluster.url, 'et4', ['e1', 'e2', 'e3', 'e4'], ETCD_PER_WORKER);
+      out.push(...rows('etcd x3', one, four));
+    } finally {
+      await ds.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
+  return out;
+}
