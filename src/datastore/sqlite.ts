@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AlreadyExistsError, BrindleError, ConflictError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 import type { Datastore, KeyValue, ListResult, Watch, WatchHandlers } from './datastore.js';
@@ -49,7 +49,7 @@ export class SqliteDatastore implements Datastore {
     const path = sqlitePathOf(url);
     let db: Database.Database;
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeParentDirs(path);
       db = new Database(path, { timeout: tuning.busyTimeoutMs ?? 10_000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -203,6 +203,19 @@ function prefixUpperBound(prefix: string): string | null {
   const last = prefix.charCodeAt(prefix.length - 1);
   if (last >= 0xd800) return null;
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+/**
+ * Creates the missing directories above `file`, one level at a time (Node's recursive mkdir can
+ * spin forever under /proc, so this walks a bounded number of levels instead).
+ */
+function makeParentDirs(file: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(file); !existsSync(dir) && missing.length < 64; dir = dirname(dir)) {
+    missing.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing.reverse()) mkdirSync(dir);
 }
 
 /** `sqlite:/abs/file.db`, `sqlite:rel/file.db` or `sqlite:///abs/file.db` → a filesystem path. */

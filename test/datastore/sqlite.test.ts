@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -36,7 +36,7 @@ describe('SQLite specifics', () => {
     }
   });
 
-  test('an unusable path is UnavailableError naming the file', async () => {
+  test('an unusable path is UnavailableError naming the file', { timeout: 15_000 }, async () => {
     const blocker = join(dir, 'not-a-dir');
     await (await openDatastore(`sqlite:${blocker}`)).close();
     await assert.rejects(SqliteDatastore.open(`sqlite:${blocker}/sub/x.db`), (err: Error) => {
@@ -44,6 +44,10 @@ describe('SQLite specifics', () => {
       assert.match(err.message, /not-a-dir\/sub\/x\.db/);
       return true;
     });
+    await assert.rejects(SqliteDatastore.open('sqlite:/proc/brindle-nope/x.db'), UnavailableError);
+    const text = join(dir, 'plain.txt');
+    writeFileSync(text, 'not a database, just some text that is long enough to have a header '.repeat(20));
+    await assert.rejects(SqliteDatastore.open(`sqlite:${text}`), /cannot open SQLite datastore .*plain\.txt: file is not a database/);
   });
 
   test('the write path compacts history beyond the retention; late watchers are told', async () => {
