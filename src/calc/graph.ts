@@ -153,30 +153,30 @@ export class CalculationGraph {
       case 'ippools':
         return this.routes?.onPoolUpdate(parsed.name, v);
       case 'tiers':
-        if (this.sorter.onTierUpdate(parsed.name, v ? toTierModel(v) : null)) this.resolver.onTierChanged(parsed.name);
+        if (this.sorter.onTierUpdate(parsed.name, valid(v, toTierModel))) this.resolver.onTierChanged(parsed.name);
         return;
       case 'networkpolicies':
       case 'globalnetworkpolicies':
-        this.onPolicy(u.key, v ? toPolicyModel(v) : null);
+        this.onPolicy(u.key, valid(v, toPolicyModel));
         return;
       case 'profiles': {
-        const p = v ? toProfileModel(v) : null;
+        const p = valid(v, toProfileModel);
         this.members.onParentUpdate(parsed.name, p ? p.labelsToApply : null);
         this.activeRules.onProfileUpdate(parsed.name, p);
         this.resolver.onProfileLabelsChanged(parsed.name);
         return;
       }
       case 'workloadendpoints':
-        this.onEndpoint(parsed.namespace ? `wep:${parsed.namespace}/${parsed.name}` : `wep:default/${parsed.name}`, v ? toWorkloadEndpointModel(v) : null);
+        this.onEndpoint(`wep:${parsed.namespace ?? 'default'}/${parsed.name}`, valid(v, toWorkloadEndpointModel));
         return;
       case 'hostendpoints':
-        this.onEndpoint(`hep:${parsed.name}`, v ? toHostEndpointModel(v) : null);
+        this.onEndpoint(`hep:${parsed.name}`, valid(v, toHostEndpointModel));
         return;
       case 'networksets':
       case 'globalnetworksets': {
         const id = parsed.plural === 'networksets' ? `netset:${parsed.namespace ?? 'default'}/${parsed.name}` : `gnetset:${parsed.name}`;
-        if (!v) return this.members.onItemRemoved(id);
-        const ns = toNetworkSetModel(v);
+        const ns = valid(v, toNetworkSetModel);
+        if (!ns) return this.members.onItemRemoved(id);
         this.members.onItemUpdate(id, ns.labels, ns.parentIds, { nets: ns.nets, ports: [] });
         return;
       }
@@ -201,7 +201,8 @@ export class CalculationGraph {
     this.activeRules.onPolicyUpdate(policy.key, policy);
   }
 
-  private onEndpoint(id: string, ep: EndpointModel | null): void {
+  private onEndpoint(id: string, model: EndpointModel | null): void {
+    const ep = model && model.id !== id ? { ...model, id } : model; // the key is authoritative
     if (ep?.kind !== 'host') {
       const nets = ep ? [...ep.ipv4Nets, ...ep.ipv6Nets] : [];
       this.routes?.onWorkloadUpdate(id, ep ? { node: ep.node, nets, ...(ep.interfaceName ? { interfaceName: ep.interfaceName } : {}) } : null);
@@ -217,5 +218,15 @@ export class CalculationGraph {
       this.activeRules.onLocalEndpointUpdate(id, null);
       this.resolver.onEndpointUpdate(id, null);
     }
+  }
+}
+
+/** Felix's ValidationFilter: a value that cannot be read is treated as absent. */
+function valid<T>(v: Resource | null, convert: (r: Resource) => T): T | null {
+  if (v === null || typeof v !== 'object' || typeof v.metadata?.name !== 'string') return null;
+  try {
+    return convert(v);
+  } catch {
+    return null;
   }
 }

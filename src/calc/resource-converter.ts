@@ -41,10 +41,11 @@ function rulesOf(rules: Rule[] | undefined, namespace: string | undefined): Back
   return rules.map((rule, index) => ({
     rule,
     index,
-    srcSelector: entityRuleSelector(rule.source, namespace),
-    dstSelector: entityRuleSelector(rule.destination, namespace),
-    notSrcSelector: rule.source?.notSelector ?? '',
-    notDstSelector: rule.destination?.notSelector ?? '',
+    // A malformed rule is kept (the rule parser rejects it, so its policy fails closed).
+    srcSelector: entityRuleSelector(rule?.source, namespace),
+    dstSelector: entityRuleSelector(rule?.destination, namespace),
+    notSrcSelector: rule?.source?.notSelector ?? '',
+    notDstSelector: rule?.destination?.notSelector ?? '',
   }));
 }
 

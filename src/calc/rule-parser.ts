@@ -59,6 +59,7 @@ function namedPortProtocol(p: Protocol | undefined): 'tcp' | 'udp' | 'sctp' {
 function splitPorts(ports: Port[] | undefined): { numeric: PortRange[]; named: string[] } {
   const numeric: PortRange[] = [];
   const named: string[] = [];
+  if (ports !== undefined && !Array.isArray(ports)) throw new RuleParseError('ports must be a list');
   for (const p of ports ?? []) {
     if (typeof p === 'number') {
       numeric.push({ first: p, last: p });
@@ -74,6 +75,7 @@ function splitPorts(ports: Port[] | undefined): { numeric: PortRange[]; named: s
 
 function nets(list: string[] | undefined): string[] {
   const out: string[] = [];
+  if (list !== undefined && !Array.isArray(list)) throw new RuleParseError('nets must be a list');
   for (const n of list ?? []) {
     const c = toCidr(n);
     if (!c) throw new RuleParseError(`invalid CIDR ${JSON.stringify(n)}`);
@@ -95,6 +97,7 @@ export interface ParsedRuleResult {
 
 export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRuleResult {
   const r: Rule = br.rule;
+  if (typeof r !== 'object' || r === null) throw new RuleParseError(`rule ${br.index} is not an object`);
   const action = ACTIONS[r.action];
   if (!action) throw new RuleParseError(`invalid action ${JSON.stringify(r.action)}`);
   // Not computable here (no Service endpoint index, no L7 proxy): ignoring them would widen the rule.

@@ -90,3 +90,21 @@ test('a change and its revert between flushes sends nothing', () => {
   g.flush();
   assert.deepEqual(dp.log, []);
 });
+
+test('malformed values are treated as absent, malformed rules fail closed', () => {
+  const dp = new SnapshotDataplane();
+  const g = new CalculationGraph({ hostname: 'node1' }, dp);
+  const w = wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'] });
+  const bad = gnp('bad-rules', { selector: 'all()', ingress: [null, { action: 'Allow', source: { ports: 'http' } }] });
+  g.onUpdates([
+    { key: keyOf(w), value: w },
+    { key: keyOf(profile('kns.ns1')), value: profile('kns.ns1') },
+    { key: '/brindle/v3/globalnetworkpolicies/_cluster/no-metadata', value: { kind: 'GlobalNetworkPolicy' } as never },
+    { key: '/brindle/v3/tiers/_cluster/junk', value: 'junk' as never },
+    { key: keyOf(bad), value: bad },
+    { key: '/brindle/ipam/v2/handle/x', value: { whatever: true } as never },
+  ]);
+  g.onInSync();
+  assert.deepEqual([...dp.snapshot.policies.values()].map((p) => [p.key, p.failClosed, p.inbound.length]), [['default/_/bad-rules', true, 0]]);
+  assert.deepEqual(dp.snapshot.endpoints.get('wep:ns1/w1')?.tiers.map((t) => t.ingressPolicies), [['default/_/bad-rules']]);
+});
