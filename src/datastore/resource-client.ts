@@ -191,6 +191,8 @@ export class ResourceClient {
     if (JSON.stringify(sortKeys(builtin.spec)) !== JSON.stringify(sortKeys(r.spec))) {
       throw new ValidationError(subject, [{ path: 'spec', message: 'the spec of a built-in resource cannot be changed' }]);
     }
+    // Nothing to record beyond the built-in itself: leave it unstored (no write, no event).
+    if (!r.metadata.labels && !r.metadata.annotations) return builtin;
     const kv = await this.ds.create(resourceKey(this.kind(r.kind), r.metadata.name), encodeResource(r));
     return decodeResource(kv);
   }

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openDatastore } from '../../src/datastore/open.js';
+import { readManifests } from '../../src/cli/resources/manifest-reader.js';
+import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd-cluster.js';
+import { assertGolden } from '../helpers/golden.js';
+import { BRINDLE_BIN, REPO_ROOT } from '../helpers/paths.js';
+
+/**
+ * The resource commands through the real `brindle` binary, against a real SQLite file and a real
+ * etcd: the documentation manifests apply cleanly, `get -o yaml` round-trips through `apply`
+ * unchanged, bad input exits 2 with a one-line error naming the document and field and writes
+ * nothing, stale replaces conflict.
+ */
+
+const MANIFESTS = join(REPO_ROOT, 'testdata', 'manifests');
+const tmp = mkdtempSync(join(tmpdir(), 'brindle-cli-res-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(url: string, args: string[], input?: string): Run {
+  const r = spawnSync(process.execPath, [BRINDLE_BIN, '--datastore', url, ...args], { input: input ?? '', encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(url: string, args: string[], input?: string): string {
+  const r = cli(url, args, input);
+  assert.equal(r.status, 0, `brindle ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function file(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** Every key under /brindle/, as `key@modRevision`, read in-process. */
+async function snapshot(url: string): Promise<string[]> {
+  const ds = await openDatastore(url);
+  try {
+    return (await ds.list('/brindle/')).items.map((kv) => `${kv.key}@${kv.modRevision}`);
+  } finally {
+    await ds.close();
+  }
+}
+
+async function wipe(url: string): Promise<void> {
+  const ds = await openDatastore(url);
+  try {
+    for (const kv of (await ds.list('/brindle/')).items) await ds.delete(kv.key);
+  } finally {
+    await ds.close();
+  }
+}
+
+const MANIFEST_COUNT = readManifests([MANIFESTS], { recursive: true, readStdin: () => '' }).length;
+
+/** Kinds read back for the round trip (with -A for namespaced ones). */
+const ROUND_TRIP_KINDS = [
+  ['ippools'], ['tiers'], ['gnp'], ['pol', '-A'], ['sgnp'], ['snp', '-A'], ['hep'], ['profiles'], ['netsets', '-A'], ['gnetsets'],
+  ['bgpconfig'], ['bgppeers'], ['bgpfilters'], ['felixconfig'], ['ipamconfig'], ['ipreservations'], ['kcc'],
+];
+
+const BAD_INPUT: [name: string, text: string, error: RegExp][] = [
+  ['malformed YAML', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: x\nspec: {}\n', /^Error: bad\.yaml\[0\]: malformed YAML at line \d+/],
+  ['unknown kind', 'apiVersion: projectcalico.org/v3\nkind: Pool\nmetadata: {name: x}\n', /^Error: bad\.yaml\[0\] Pool x: kind: unknown kind "Pool"$/m],
+  ['unknown field', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: x}\nspec: {cidr: 10.1.0.0/16, natOutgong: true}\n', /^Error: bad\.yaml\[0\] IPPool x: spec\.natOutgong: unknown field$/m],
+  ['wrong type', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: x}\nspec: {cidr: 10.1.0.0/16, blockSize: "26"}\n', /^Error: bad\.yaml\[0\] IPPool x: spec\.blockSize: must be an integer, got "26"$/m],
+  ['invalid selector', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec: {selector: "app = web"}\n', /^Error: bad\.yaml\[0\] GlobalNetworkPolicy x: spec\.selector: invalid selector/m],
+  ['invalid CIDR', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: x}\nspec: {cidr: 10.1.0.1/16}\n', /^Error: bad\.yaml\[0\] IPPool x: spec\.cidr: CIDR "10\.1\.0\.1\/16" has host bits set/m],
+  ['overlapping pool', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: x}\nspec: {cidr: 192.168.128.0/24}\n', /^Error: bad\.yaml\[0\] IPPool x: spec\.cidr: IP pool 192\.168\.128\.0\/24 overlaps IP pool "default-ipv4-ippool"/m],
+  ['missing tier', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec: {tier: nope}\n', /^Error: bad\.yaml\[0\] GlobalNetworkPolicy x: spec\.tier: tier "nope" does not exist/m],
+  [
+    'port out of range in the second document (all-or-nothing)',
+    'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: fine}\nspec: {nets: [10.9.0.0/16]}\n---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec:\n  ingress:\n  - action: Deny\n    protocol: TCP\n    destination: {ports: [80, 70000]}\n',
+    /^Error: bad\.yaml\[1\] NetworkPolicy x\/deny: spec\.ingress\[0\]\.destination\.ports\[1\]: port 70000 is out of range 1-65535$/m,
+  ],
+];
+
+function suite(backend: string, url: () => string, reset: () => Promise<void>, full: boolean): void {
+  describe(`brindle resource commands (${backend})`, () => {
+    test('apply -f testdata/manifests -R applies every documentation manifest', async () => {
+      await reset();
+      assert.ok(MANIFEST_COUNT >= 40, `only ${MANIFEST_COUNT} manifest documents`);
+      assert.equal(ok(url(), ['apply', '-f', MANIFESTS, '-R']), `Successfully applied ${MANIFEST_COUNT} resource(s)\n`);
+      // Kubernetes objects were converted: knp.default.* policies and kns.* profiles.
+      const pols = ok(url(), ['get', 'networkpolicy', '-A']);
+      assert.match(pols, /^default\s+knp\.default\.test-network-policy$/m);
+      assert.match(ok(url(), ['get', 'profiles']), /^kns\.shop$/m);
+      // Applying the same manifests again changes nothing.
+      const before = await snapshot(url());
+      assert.equal(ok(url(), ['apply', '-f', MANIFESTS, '-R']), `Successfully applied ${MANIFEST_COUNT} resource(s)\n`);
+      assert.deepEqual(await snapshot(url()), before);
+    });
+
+    test('get -o yaml → apply → get -o yaml is identical for every kind', async () => {
+      const kinds = full ? ROUND_TRIP_KINDS : ROUND_TRIP_KINDS.slice(0, 5);
+      const first = kinds.map((kind) => ok(url(), ['get', ...kind, '-o', 'yaml']));
+      for (const text of first) assert.match(text, /^kind: List$/m);
+      const before = await snapshot(url());
+      // All the lists as one multi-document stream, applied in one go.
+      assert.match(ok(url(), ['apply', '-f', '-'], first.join('---\n')), /^Successfully applied \d+ resource\(s\)$/m);
+      kinds.forEach((kind, i) => assert.equal(ok(url(), ['get', ...kind, '-o', 'yaml']), first[i], `round trip of ${kind.join(' ')} changed the output`));
+      assert.deepEqual(await snapshot(url()), before, 'an unchanged apply writes nothing');
+      const one = ok(url(), ['get', 'ippool', 'default-ipv4-ippool', '-o', 'json']);
+      assert.equal(JSON.parse(one).kind, 'IPPool');
+      assert.equal(ok(url(), ['apply', '-f', file('one.json', one)]), 'Successfully applied 1 resource(s)\n');
+      assert.equal(ok(url(), ['get', 'ippool', 'default-ipv4-ippool', '-o', 'json']), one);
+    });
+
+    test('bad input exits 2 with a one-line error naming the document and field, and writes nothing', async () => {
+      const before = await snapshot(url());
+      for (const [name, text, error] of full ? BAD_INPUT : BAD_INPUT.slice(-3)) {
+        const r = cli(url(), ['apply', '-f', file('bad.yaml', text)]);
+        assert.equal(r.status, 2, `${name}: exit ${r.status}, stderr ${r.stderr}`);
+        assert.match(r.stderr, error, name);
+        assert.equal(r.stdout, '', name);
+      }
+      assert.deepEqual(await snapshot(url()), before, 'nothing may be written');
+    });
+
+    test('replace with a stale resourceVersion is a conflict naming the resource', async () => {
+      const stale = ok(url(), ['get', 'ippool', 'rack-a-vxlan', '-o', 'yaml']);
+      assert.equal(ok(url(), ['patch', 'ippool', 'rack-a-vxlan', '-p', '{"spec":{"natOutgoing":false}}']), "Successfully patched 1 'IPPool' resource\n");
+      const r = cli(url(), ['replace', '-f', '-'], stale.replace('natOutgoing: true', 'natOutgoing: true\n  disabled: true'));
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^Error: -\[0\] IPPool rack-a-vxlan was modified by someone else: resourceVersion \d+ is stale \(current \d+\); get it again and retry$/m);
+      const fresh = ok(url(), ['get', 'ippool', 'rack-a-vxlan', '-o', 'yaml']);
+      assert.match(fresh, /natOutgoing: false/);
+      assert.equal(ok(url(), ['replace', '-f', '-'], fresh.replace('natOutgoing: false', 'natOutgoing: true')), 'Successfully replaced 1 resource(s)\n');
+    });
+
+    if (!full) return;
+
+    test('create, --skip-exists, delete, --skip-not-exists', () => {
+      const gns = file('gns.yaml', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: extra}\nspec: {nets: [10.200.0.0/16]}\n');
+      assert.equal(ok(url(), ['create', '-f', gns]), 'Successfully created 1 resource(s)\n');
+      const again = cli(url(), ['create', '-f', gns]);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /^Error: gns\.yaml\[0\] GlobalNetworkSet extra already exists$/m);
+      assert.equal(ok(url(), ['create', '-f', gns, '--skip-exists']), 'Successfully created 1 resource(s)\n');
+      assert.equal(ok(url(), ['delete', '-f', gns]), 'Successfully deleted 1 resource(s)\n');
+      const missing = cli(url(), ['delete', 'gnetset', 'extra']);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /^Error: GlobalNetworkSet extra does not exist$/m);
+      assert.equal(ok(url(), ['delete', 'gnetset', 'extra', '--skip-not-exists']), 'Successfully deleted 0 resource(s)\n');
+      const builtin = cli(url(), ['delete', 'tier', 'default']);
+      assert.equal(builtin.status, 2);
+      assert.match(builtin.stderr, /built-in resources cannot be deleted/);
+    });
+
+    test('replace of a missing resource fails; validate writes nothing', async () => {
+      const gns = file('gns2.yaml', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: nobody}\nspec: {nets: [10.201.0.0/16]}\n');
+      const r = cli(url(), ['replace', '-f', gns]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /GlobalNetworkSet nobody does not exist/);
+      const before = await snapshot(url());
+      assert.equal(ok(url(), ['validate', '-f', MANIFESTS, '-R']), `Successfully validated ${MANIFEST_COUNT} resource(s)\n`);
+      assert.deepEqual(await snapshot(url()), before);
+    });
+
+    test('label and patch', () => {
+      assert.equal(ok(url(), ['label', 'hep', 'node1-eth0', 'zone=a']), 'Successfully set label zone on hostendpoint node1-eth0\n');
+      const clash = cli(url(), ['label', 'hep', 'node1-eth0', 'zone=b']);
+      assert.equal(clash.status, 2);
+      assert.match(clash.stderr, /already set.*--overwrite/);
+      ok(url(), ['label', 'hep', 'node1-eth0', 'zone=b', '--overwrite']);
+      assert.match(ok(url(), ['get', 'hep', 'node1-eth0', '-o', 'yaml']), /zone: b/);
+      assert.equal(ok(url(), ['label', 'hep', 'node1-eth0', 'zone', '--remove']), 'Successfully removed label zone from hostendpoint node1-eth0\n');
+      assert.doesNotMatch(ok(url(), ['get', 'hep', 'node1-eth0', '-o', 'yaml']), /zone:/);
+      ok(url(), ['label', 'pol', 'allow-tcp-6379', '-n', 'production', 'owner=db-team']);
+      assert.match(ok(url(), ['get', 'pol', 'allow-tcp-6379', '-n', 'production', '-o', 'yaml']), /owner: db-team/);
+      const badPatch = cli(url(), ['patch', 'ippool', 'rack-a-vxlan', '-p', '{"spec":{"blockSize":"x"}}']);
+      assert.equal(badPatch.status, 2);
+      assert.match(badPatch.stderr, /spec\.blockSize: must be an integer/);
+      const notFound = cli(url(), ['get', 'ippool', 'nope']);
+      assert.equal(notFound.status, 1);
+      assert.match(notFound.stderr, /^Error: resource does not exist: IPPool\(nope\)$/m);
+      const badKind = cli(url(), ['get', 'pools2']);
+      assert.equal(badKind.status, 2);
+      assert.match(badKind.stderr, /unknown resource kind "pools2"/);
+    });
+
+    test('table output (ps and wide) per kind', () => {
+      assertGolden('api/cli-get-ippools.txt', ok(url(), ['get', 'ippools']));
+      assertGolden('api/cli-get-ippools-wide.txt', ok(url(), ['get', 'ippools', '-o', 'wide']));
+      assertGolden('api/cli-get-gnp-wide.txt', ok(url(), ['get', 'gnp', '-o', 'wide']));
+      assertGolden('api/cli-get-pol-all-namespaces.txt', ok(url(), ['get', 'pol', '-A']));
+      assertGolden('api/cli-get-tiers-wide.txt', ok(url(), ['get', 'tiers', '-o', 'wide']));
+      assertGolden('api/cli-get-bgppeers.txt', ok(url(), ['get', 'bgpp']));
+      assertGolden('api/cli-get-hep-wide.txt', ok(url(), ['get', 'hostendpoints', '-o', 'wide']));
+    });
+  });
+}
+
+const sqliteUrl = `sqlite:${join(tmp, 'cli.db')}`;
+suite('sqlite', () => sqliteUrl, () => wipe(sqliteUrl), true);
+
+let etcd: EtcdCluster | undefined;
+before(async () => {
+  etcd = await startEtcdCluster({ size: 1 });
+});
+after(async () => {
+  await etcd?.stop();
+});
+suite('etcd', () => etcd!.url, () => wipe(etcd!.url), false);
