@@ -55,6 +55,16 @@ export class BlockClaimer {
           if (isAlreadyExists(err)) continue; // someone else created it: look again
           throw err;
         }
+        // Our affinity may have been released while we created the block (a node taking over
+        // an empty block): then the new block is nobody's and must go again.
+        const still = await this.store.getAffinity(aff.value.node, aff.value.cidr);
+        if (!still || still.value.state === 'pendingDeletion') {
+          await this.store.deleteBlock(blk).catch((e: unknown) => {
+            if (!isConflict(e) && !isNotFound(e)) throw e;
+          });
+          return null;
+        }
+        aff = still;
       }
       if (blk.value.affinity !== mine) {
         // Another node's block: our affinity is stale (lost claim, or crashed loser).

@@ -14,6 +14,8 @@ export interface RepairSummary {
   deletedHandles: string[];
   repairedHandles: string[];
   deletedAffinities: { node: string; cidr: string }[];
+  /** Blocks without their node's affinity: deleted when empty, otherwise given the affinity back. */
+  repairedBlocks: string[];
 }
 
 /**
@@ -49,7 +51,7 @@ export class IpamChecker {
 
   async repair(report: IpamCheckReport): Promise<RepairSummary> {
     if (report?.kind !== 'BrindleIpamCheckReport' || report.version !== 1) throw new UsageError('not a Brindle IPAM check report (expected kind BrindleIpamCheckReport, version 1)');
-    const out: RepairSummary = { releasedIps: [], skippedHandles: [], deletedHandles: [], repairedHandles: [], deletedAffinities: [] };
+    const out: RepairSummary = { releasedIps: [], skippedHandles: [], deletedHandles: [], repairedHandles: [], deletedAffinities: [], repairedBlocks: [] };
     await this.releaseLeaks(report, out);
     const fresh = await this.snapshot();
     for (const { handleId } of report.handlesWithNoIps) {
@@ -71,6 +73,17 @@ export class IpamChecker {
         out.deletedAffinities.push({ node: d.node, cidr: d.cidr });
       } catch (err) {
         if (!isConflict(err) && !isNotFound(err)) throw err;
+      }
+    }
+    for (const o of report.blocksWithoutAffinity ?? []) {
+      const blk = await this.store.getBlock(o.cidr);
+      if (!blk || blk.value.affinity !== `host:${o.node}` || (await this.store.getAffinity(o.node, o.cidr))) continue;
+      try {
+        if (inUseOrdinals(blk.value).length === 0) await this.store.deleteBlock(blk);
+        else await this.store.createAffinity({ state: 'confirmed', node: o.node, type: 'host', cidr: o.cidr, deleted: false });
+        out.repairedBlocks.push(o.cidr);
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err) && !isAlreadyExists(err)) throw err;
       }
     }
     return out;

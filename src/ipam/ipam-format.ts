@@ -69,6 +69,7 @@ export function formatCheck(r: IpamCheckReport): string {
   section('Handles with no addresses', r.handlesWithNoIps.map((h) => h.handleId));
   section('Handle counts that disagree with their blocks', r.handleMismatches.map((m) => `${m.handleId} in ${m.block}: handle says ${m.handleCount}, block holds ${m.allocated}`));
   section('Inconsistent block affinities', r.danglingAffinities.map((d) => `${d.node} ${d.cidr} (${d.state}): ${d.reason}`));
+  section('Blocks whose node holds no affinity for them', r.blocksWithoutAffinity.map((b) => `${b.cidr} (node ${b.node}, ${b.inUse} in use)`));
   section('Invalid blocks', r.invalidBlocks.map((b) => `${b.cidr}: ${b.problems.join('; ')}`));
   lines.push(r.summary.problems === 0 ? 'No problems found.' : `Found ${r.summary.problems} problem${r.summary.problems === 1 ? '' : 's'}.`);
   return lines.join('\n');

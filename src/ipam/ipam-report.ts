@@ -32,6 +32,8 @@ export interface IpamCheckReport {
   handlesWithNoIps: { handleId: string }[];
   handleMismatches: { handleId: string; block: string; handleCount: number; allocated: number }[];
   danglingAffinities: { node: string; cidr: string; state: string; reason: string }[];
+  /** Blocks naming a node that holds no affinity for them (no node will allocate from them). */
+  blocksWithoutAffinity: { cidr: string; node: string; inUse: number }[];
   invalidBlocks: { cidr: string; problems: string[] }[];
 }
 
@@ -90,6 +92,7 @@ export function buildReport(snap: IpamSnapshot, datastore: string, now: Date): I
     handlesWithNoIps: [],
     handleMismatches: [],
     danglingAffinities: [],
+    blocksWithoutAffinity: [],
     invalidBlocks: [],
   };
   const allocated = new Set<string>();
@@ -170,8 +173,13 @@ export function buildReport(snap: IpamSnapshot, datastore: string, now: Date): I
     else if (a.state !== 'confirmed') reason = `affinity is ${a.state}`;
     if (reason) r.danglingAffinities.push({ node: a.node, cidr: a.cidr, state: a.state, reason });
   }
+  const affinityKeys = new Set(snap.affinities.map((a) => `${a.node} ${a.cidr}`));
+  for (const b of snap.blocks) {
+    const node = affinityNode(b);
+    if (node && !affinityKeys.has(`${node} ${b.cidr}`)) r.blocksWithoutAffinity.push({ cidr: b.cidr, node, inUse: inUseOrdinals(b).length });
+  }
   r.summary.problems =
-    r.leakedIps.length + r.inUseButUnallocated.length + r.ipsOutsidePools.length + r.multiplyOwnedIps.length + r.handlesWithNoIps.length + r.handleMismatches.length + r.danglingAffinities.length + r.invalidBlocks.length;
+    r.leakedIps.length + r.inUseButUnallocated.length + r.ipsOutsidePools.length + r.multiplyOwnedIps.length + r.handlesWithNoIps.length + r.handleMismatches.length + r.danglingAffinities.length + r.blocksWithoutAffinity.length + r.invalidBlocks.length;
   return r;
 }
 

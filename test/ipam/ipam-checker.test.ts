@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Datastore } from '../../src/datastore/datastore.js';
+import { newBlock } from '../../src/ipam/block.js';
+import { parseCidr } from '../../src/ipam/cidr.js';
 import { IpamClient } from '../../src/ipam/ipam-client.js';
 import type { IpamCheckReport } from '../../src/ipam/ipam-report.js';
 import { addNode, addPool, addWorkloadEndpoint, freshStore, removeResource } from './fixtures.js';
@@ -89,6 +91,24 @@ for (const backend of ['memory', 'sqlite'] as const) {
       assert.equal(s.deletedAffinities.length, 2);
       assert.equal((await ipam.check()).summary.problems, 0);
       assert.deepEqual((await ipam.store.getHandle('crash-h'))?.value.block, { [block]: 1 });
+    });
+
+    it('reports blocks whose node holds no affinity, and repairs them', async () => {
+      await addPool(ds, 'p-orphan', '10.116.0.0/24');
+      const full = await ipam.autoAssign({ node: 'orph', handleId: 'orph-h', num4: 1, attrs: {}, pools: ['p-orphan'] });
+      const used = full.ipv4[0]!.block;
+      await ipam.store.createBlock(newBlock(parseCidr('10.116.0.192/26'), 'host:orph', new Date()));
+      await ipam.store.deleteAffinity((await ipam.store.getAffinity('orph', used))!);
+      const r = await ipam.check();
+      assert.deepEqual(only(r.blocksWithoutAffinity, (b) => b.cidr, '10.116.'), [
+        { cidr: used, node: 'orph', inUse: 1 },
+        { cidr: '10.116.0.192/26', node: 'orph', inUse: 0 },
+      ].sort((a, b) => (a.cidr < b.cidr ? -1 : 1)));
+      const s = await ipam.releaseFromReport(r);
+      assert.deepEqual(s.repairedBlocks.sort(), [used, '10.116.0.192/26'].sort());
+      assert.equal(await ipam.store.getBlock('10.116.0.192/26'), null, 'the empty one is deleted');
+      assert.equal((await ipam.store.getAffinity('orph', used))?.value.state, 'confirmed', 'the used one gets its affinity back');
+      assert.equal(only((await ipam.check()).blocksWithoutAffinity, (b) => b.cidr, '10.116.').length, 0);
     });
 
     it('finishes an interrupted claim on the node\'s next allocation', async () => {

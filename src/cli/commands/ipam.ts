@@ -92,6 +92,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (s.deletedHandles.length) ctx.out(`Deleted empty handles: ${s.deletedHandles.join(' ')}`);
         if (s.repairedHandles.length) ctx.out(`Recounted handles: ${s.repairedHandles.join(' ')}`);
         for (const a of s.deletedAffinities) ctx.out(`Removed stale affinity of ${a.node} for ${a.cidr}`);
+        if (s.repairedBlocks.length) ctx.out(`Repaired blocks without affinity: ${s.repairedBlocks.join(' ')}`);
       }
     });
 
