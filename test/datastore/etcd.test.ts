@@ -59,6 +59,22 @@ describe('etcd specifics', () => {
     }
   });
 
+  test('list pages through more keys than one response holds, at one revision', async () => {
+    const ds = await EtcdDatastore.open(cluster!.url);
+    try {
+      const n = 2345;
+      for (let i = 0; i < n; i += 100) {
+        await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => ds.create(`/paged/${String(i + j).padStart(5, '0')}`, `v${i + j}`)));
+      }
+      const listed = await ds.list('/paged/');
+      assert.equal(listed.items.length, n);
+      assert.deepEqual(listed.items.map((kv) => kv.value), Array.from({ length: n }, (_, i) => `v${i}`));
+      assert.equal(listed.revision, Math.max(...listed.items.map((kv) => kv.modRevision)));
+    } finally {
+      await ds.close();
+    }
+  });
+
   test('URL parsing', () => {
     assert.deepEqual(parseEtcdUrl('etcd://127.0.0.1:2379,10.0.0.2', false), {
       hosts: ['http://127.0.0.1:2379', 'http://10.0.0.2:2379'], endpoints: '127.0.0.1:2379,10.0.0.2:2379', secure: false,
