@@ -168,24 +168,34 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     if (before) for (const [k, v] of before) if (after.get(k) !== v) this.itemsByValue.remove(k, v, id);
     for (const [k, v] of after) if (before?.get(k) !== v) this.itemsByValue.add(k, v, id);
 
+    // Each selector is filed once, and an item has one value per label: no candidate repeats.
     const now = new Set<S>();
-    let stale: SelectorEntry<S>[] | undefined;
+    const stale: SelectorEntry<S>[] = [];
     const reviewBelow = (this.items.size - REVIEW_SLACK) / 2;
-    const consider = (entry: SelectorEntry<S>) => {
-      if (entry.selector.evaluate(after)) now.add(entry.id);
-      if (entry.filedAtItems < reviewBelow) (stale ??= []).push(entry);
-    };
-    for (const entry of this.unoptimised) consider(entry);
+    this.evaluateAll(this.unoptimised, after, now, stale, reviewBelow);
     for (const [k, v] of after) {
       const byValue = this.selectorsByValue.get(k, v);
-      if (byValue) for (const entry of byValue) consider(entry);
+      if (byValue) this.evaluateAll(byValue, after, now, stale, reviewBelow);
       const byLabel = this.selectorsByLabel.get(k);
-      if (byLabel) for (const entry of byLabel) consider(entry);
+      if (byLabel) this.evaluateAll(byLabel, after, now, stale, reviewBelow);
     }
     const was = this.selectorsOfItem.get(id);
     if (was) for (const selId of [...was]) if (!now.has(selId)) this.unlink(selId, id);
     for (const selId of now) if (!was?.has(selId)) this.link(selId, id);
-    if (stale) for (const entry of stale) this.reviewPlacement(entry);
+    for (const entry of stale) this.reviewPlacement(entry);
+  }
+
+  private evaluateAll(
+    entries: ReadonlySet<SelectorEntry<S>>,
+    labels: ReadonlyMap<string, string>,
+    matched: Set<S>,
+    stale: SelectorEntry<S>[],
+    reviewBelow: number,
+  ): void {
+    for (const entry of entries) {
+      if (entry.selector.evaluate(labels)) matched.add(entry.id);
+      if (entry.filedAtItems < reviewBelow) stale.push(entry);
+    }
   }
 
   /**

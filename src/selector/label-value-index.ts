@@ -3,51 +3,54 @@
  * index uses one for items (which items carry app=web) and one for selectors (which selectors
  * need app=web). Holds no matching logic.
  */
+interface LabelEntry<T> {
+  readonly values: Map<string, Set<T>>;
+  /** Ids filed under this label over all its values. */
+  count: number;
+}
+
 export class LabelValueIndex<T> {
-  private readonly byLabel = new Map<string, Map<string, Set<T>>>();
-  private readonly counts = new Map<string, number>();
+  private readonly byLabel = new Map<string, LabelEntry<T>>();
 
   add(label: string, value: string, id: T): void {
-    let values = this.byLabel.get(label);
-    if (values === undefined) {
-      values = new Map();
-      this.byLabel.set(label, values);
+    let entry = this.byLabel.get(label);
+    if (entry === undefined) {
+      entry = { values: new Map(), count: 0 };
+      this.byLabel.set(label, entry);
     }
-    let ids = values.get(value);
+    let ids = entry.values.get(value);
     if (ids === undefined) {
       ids = new Set();
-      values.set(value, ids);
+      entry.values.set(value, ids);
     }
-    if (ids.has(id)) return;
+    const before = ids.size;
     ids.add(id);
-    this.counts.set(label, (this.counts.get(label) ?? 0) + 1);
+    entry.count += ids.size - before;
   }
 
   remove(label: string, value: string, id: T): void {
-    const values = this.byLabel.get(label);
-    const ids = values?.get(value);
-    if (!values || !ids || !ids.delete(id)) return;
-    if (ids.size === 0) values.delete(value);
-    if (values.size === 0) this.byLabel.delete(label);
-    const n = (this.counts.get(label) ?? 1) - 1;
-    if (n === 0) this.counts.delete(label);
-    else this.counts.set(label, n);
+    const entry = this.byLabel.get(label);
+    const ids = entry?.values.get(value);
+    if (!entry || !ids || !ids.delete(id)) return;
+    entry.count--;
+    if (ids.size === 0) entry.values.delete(value);
+    if (entry.values.size === 0) this.byLabel.delete(label);
   }
 
   /** The ids filed under label=value (live set: do not mutate). */
   get(label: string, value: string): ReadonlySet<T> | undefined {
-    return this.byLabel.get(label)?.get(value);
+    return this.byLabel.get(label)?.values.get(value);
   }
 
   /** Every id set filed under the label, whatever the value. */
   *setsForLabel(label: string): Iterable<ReadonlySet<T>> {
-    const values = this.byLabel.get(label);
-    if (values) yield* values.values();
+    const entry = this.byLabel.get(label);
+    if (entry) yield* entry.values.values();
   }
 
   /** How many ids are filed under the label, over all its values. */
   countForLabel(label: string): number {
-    return this.counts.get(label) ?? 0;
+    return this.byLabel.get(label)?.count ?? 0;
   }
 
   /** How many ids are filed under label=value. */
