@@ -1,9 +1,9 @@
 /**
  * Child process for the concurrency tests: `node cas-worker.js URL KEY COUNT [START_AT]` increments
- * the integer stored at KEY COUNT times with get + compare-and-swap update (yielding to the event
- * loop in between, as real callers do, which widens the race), retrying on conflict, and prints
- * one JSON line `{"done":COUNT,"conflicts":N}`. START_AT (epoch ms) lines several workers up to
- * race from the same instant. Exit 1 with the error on anything else.
+ * the integer stored at KEY COUNT times with get + compare-and-swap update, retrying on conflict.
+ * It pauses 1 ms between read and write (real callers do work there), which widens the race.
+ * Prints one JSON line `{"done":COUNT,"conflicts":N}`. START_AT (epoch ms) lines several workers
+ * up to race from the same instant. Exit 1 with the error on anything else.
  */
 import { openDatastore } from '../../src/datastore/open.js';
 import { isConflict } from '../../src/errors.js';
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<void> {
         if (attempt >= MAX_ATTEMPTS_PER_INCREMENT) throw new Error(`increment ${i} lost ${attempt} races in a row`);
         const cur = await ds.get(key);
         if (!cur) throw new Error(`counter ${key} does not exist`);
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 1));
         try {
           await ds.update(key, String(Number(cur.value) + 1), cur.modRevision);
           break;

@@ -40,6 +40,7 @@ async function casRace(url: string): Promise<void> {
     assert.equal(end!.modRevision, start.modRevision + PROCS * INCREMENTS, 'one revision per successful CAS');
     const conflicts = results.reduce((n, r) => n + (JSON.parse(r.stdout) as { conflicts: number }).conflicts, 0);
     process.stderr.write(`  ${url.split(':')[0]}: ${PROCS}×${INCREMENTS} increments, ${conflicts} CAS conflicts retried\n`);
+    assert.ok(conflicts > 0, 'the workers really raced (some compare-and-swaps lost)');
   } finally {
     await ds.close();
   }
