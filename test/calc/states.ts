@@ -312,6 +312,14 @@ export const STATES: State[] = [
     expected: exp({ profiles: [], endpoints: {} }),
   },
   {
+    name: 'local endpoint moved to another node',
+    resources: [
+      wep('ns1', 'w1', { app: 'web' }, { node: 'node2', ips: ['10.0.0.1/32'] }), W2, W3, KNS1, KNS2,
+      np('ns1', 'allow-db', { order: 10, selector: "app == 'web'", ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'db'" }, destination: { ports: [80] } }] }),
+    ],
+    expected: exp({ profiles: [], endpoints: {} }),
+  },
+  {
     name: 'rule with only nets is not namespaced',
     resources: [...BASE, np('ns1', 'nets', { selector: "app == 'web'", ingress: [{ action: 'Allow', source: { nets: ['10.1.0.0/16', '10.2.3.4'] } }] })],
     expected: exp({
