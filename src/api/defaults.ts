@@ -1,4 +1,5 @@
 import { BUILTIN_TIERS } from './builtins.js';
+import { deepCopy } from './copy.js';
 import { parseCIDR } from './cidr.js';
 import { CALICO_API_VERSION } from './kinds.js';
 import { DEFAULT_TIER, LABEL_TIER, type Resource, type Rule } from './types.js';
@@ -13,7 +14,7 @@ import { DEFAULT_TIER, LABEL_TIER, type Resource, type Rule } from './types.js';
  * resources compare equal however they were written.
  */
 export function applyDefaults<R extends Resource>(resource: R): R {
-  const r = structuredClone(resource) as R;
+  const r = deepCopy(resource);
   if (!isObject(r)) return r;
   if (r.apiVersion === undefined) (r as Resource).apiVersion = CALICO_API_VERSION;
   if (r.apiVersion !== CALICO_API_VERSION) return r; // Kubernetes objects: converted, then defaulted

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { deepCopy } from './copy.js';
 import { applyDefaults } from './defaults.js';
 import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { kindInfo } from './kinds.js';
@@ -11,7 +12,7 @@ import { validateResource } from './validate.js';
  * Throws ValidationError (every issue, with paths) naming the document. Pure.
  */
 export function prepareResource(doc: unknown, opts: { namespace?: string; subjectPrefix?: string } = {}): Resource {
-  const raw = structuredClone(doc) as Record<string, any>;
+  const raw = deepCopy(doc) as Record<string, any>;
   const k8sNamespaced = isObj(raw) && isK8sDocument(raw) && raw['kind'] === 'NetworkPolicy';
   const info = isObj(raw) && typeof raw['kind'] === 'string' ? kindInfo(raw['kind']) : undefined;
   if (isObj(raw) && isObj(raw['metadata']) && (info?.namespaced || k8sNamespaced) && raw['metadata']['namespace'] === undefined) {

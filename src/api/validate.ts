@@ -35,7 +35,7 @@ export function validateResource(doc: unknown): ValidationIssue[] {
   const k8s = isK8sDocument(doc);
   const brindleKind = k8s ? (kind === 'NetworkPolicy' ? 'KubernetesNetworkPolicy' : 'Namespace') : kind;
   const info = kindInfo(brindleKind);
-  if (!info || info.storedAs !== undefined && !k8s) return [{ path: 'kind', message: `unknown kind "${kind}"` }];
+  if (!info || (info.storedAs !== undefined && !k8s)) return [{ path: 'kind', message: `unknown kind "${kind}"` }];
   if (!k8s && apiVersion !== CALICO_API_VERSION) return [{ path: 'apiVersion', message: `apiVersion "${apiVersion}" is not ${CALICO_API_VERSION} (kind ${kind})` }];
   for (const key of Object.keys(doc)) {
     if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key) && !(k8s && key === 'status')) issues.push({ path: key, message: 'unknown field' });

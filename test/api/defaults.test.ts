@@ -99,3 +99,18 @@ describe('applyDefaults', () => {
     assert.deepEqual(applyDefaults(k), k);
   });
 });
+
+describe('prepareResource over the documentation manifests', () => {
+  test('defaulting is idempotent and the prepared form prepares to itself', async () => {
+    const { readManifests } = await import('../../src/cli/resources/manifest-reader.js');
+    const { prepareResource } = await import('../../src/api/prepare.js');
+    const { REPO_ROOT } = await import('../helpers/paths.js');
+    const docs = readManifests([`${REPO_ROOT}/testdata/manifests`], { recursive: true, readStdin: () => '' });
+    assert.ok(docs.length >= 40);
+    for (const { doc, origin } of docs) {
+      const once = prepareResource(doc);
+      assert.deepEqual(applyDefaults(once), once, origin);
+      assert.deepEqual(prepareResource(once), once, origin);
+    }
+  });
+});

@@ -31,7 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: FileOptions) => writeAll(ctx, o, 'replace'));
   files(program.command('validate').description('validate resources from files without writing them'))
     .action(async (o: FileOptions) => {
-      const docs = prepareAll(readAll(ctx, o, await stdinText(ctx, o)), o.namespace);
+      const docs = prepareAll(readAll(o, await stdinText(ctx, o)), o.namespace);
       ctx.out(`Successfully validated ${docs.length} resource(s)`);
     });
 
@@ -137,7 +137,7 @@ type WriteMode = 'apply' | 'create' | 'replace';
 const PAST: Record<WriteMode | 'delete', string> = { apply: 'applied', create: 'created', replace: 'replaced', delete: 'deleted' };
 
 async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promise<void> {
-  const docs = readAll(ctx, o, await stdinText(ctx, o));
+  const docs = readAll(o, await stdinText(ctx, o));
   const prepared = prepareAll(docs, o.namespace);
   const client = new ResourceClient(await ctx.datastore());
   const refIssues = await client.checkReferences(prepared.map((p) => p.resource));
@@ -169,7 +169,7 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
   const targets: { kind: string; name: string; namespace?: string; origin?: string }[] = [];
   if (o.filename.length > 0) {
     if (kind !== undefined) throw new UsageError('give either KIND NAME… or -f FILE, not both');
-    for (const { resource, origin } of prepareAll(readAll(ctx, o, await stdinText(ctx, o)), o.namespace)) {
+    for (const { resource, origin } of prepareAll(readAll(o, await stdinText(ctx, o)), o.namespace)) {
       targets.push({ kind: resource.kind, name: resource.metadata.name, origin, ...(resource.metadata.namespace !== undefined ? { namespace: resource.metadata.namespace } : {}) });
     }
   } else {
@@ -230,8 +230,7 @@ function withOrigin(err: BrindleError, origin: string): BrindleError {
   return err;
 }
 
-function readAll(ctx: CliContext, o: FileOptions, stdin: string): ManifestDocument[] {
-  void ctx;
+function readAll(o: FileOptions, stdin: string): ManifestDocument[] {
   if (o.filename.length === 0) throw new UsageError('-f FILE is required (a file, a directory or - for stdin)');
   return readManifests(o.filename, { recursive: !!o.recursive, readStdin: () => stdin });
 }
