@@ -66,9 +66,18 @@ export class IpamChecker {
       const b = fresh.blocks.find((x) => x.cidr === d.cidr);
       const owned = b?.affinity === `host:${d.node}`;
       if (owned && aff.value.state === 'confirmed') continue; // healed since the report
-      if (owned && inUseOrdinals(b!).length > 0) continue; // a live block: leave it to its node
       try {
-        if (owned) await this.store.deleteBlock((await this.store.getBlock(d.cidr))!);
+        if (owned && inUseOrdinals(b!).length > 0) {
+          // A live block whose claim or release was interrupted: it stays its node's.
+          await this.store.setAffinityState(aff, 'confirmed');
+          out.repairedBlocks.push(d.cidr);
+          continue;
+        }
+        if (owned) {
+          const cur = await this.store.getBlock(d.cidr);
+          if (cur && inUseOrdinals(cur.value).length > 0) continue; // allocated from since: leave it
+          if (cur) await this.store.deleteBlock(cur);
+        }
         await this.store.deleteAffinity(aff);
         out.deletedAffinities.push({ node: d.node, cidr: d.cidr });
       } catch (err) {
