@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Datastore } from '../src/datastore/datastore.js';
 import { openDatastore } from '../src/datastore/open.js';
+import { SqliteDatastore } from '../src/datastore/sqlite.js';
 import { startEtcdCluster } from '../test/helpers/etcd-cluster.js';
 import { percentiles, type BenchRow } from './table.js';
 
@@ -12,7 +13,8 @@ import { percentiles, type BenchRow } from './table.js';
  * Datastore latencies, SQLite vs etcd, measured side by side in one run. SQLite is a file on the
  * normal disk (WAL, synchronous=NORMAL); etcd is a 3-member cluster on 127.0.0.1 with its data on
  * the same disk. Per backend: sequential create, CAS update and get latency; watch delivery latency
- * from a write started in another process to the event in this one. Ratios are SQLite / etcd.
+ * from a write started in another process to the event in this one. Ratios are SQLite / etcd. One
+ * extra row times SQLite with synchronous=FULL (fsync per commit, like etcd) for a durable baseline.
  */
 
 const OPS = 300;
@@ -32,6 +34,7 @@ export async function run(): Promise<BenchRow[]> {
   const cluster = await startEtcdCluster({ dataRoot: root });
   try {
     const sqlite = await measure(`sqlite:${join(root, 'bench.db')}`);
+    const durable = await measureWrites(await SqliteDatastore.open(`sqlite:${join(root, 'durable.db')}`, {}, { synchronous: 'FULL' }));
     const etcd = await measure(cluster.url);
     const rows: BenchRow[] = [];
     for (const metric of ['create', 'cas', 'get', 'watch'] as const) {
@@ -45,6 +48,11 @@ export async function run(): Promise<BenchRow[]> {
       rows.push({ bench: 'datastore', metric: `${label} median ratio`, value: s.median / e.median, unit: 'x', note: 'sqlite/etcd' });
       rows.push({ bench: 'datastore', metric: `${label} p99 ratio`, value: s.p99 / e.p99, unit: 'x', note: 'sqlite/etcd' });
     }
+    const d = percentiles(durable);
+    const e = percentiles(etcd.create);
+    rows.push({ bench: 'datastore', metric: 'sqlite synchronous=FULL create median', value: d.median, unit: 'ms', note: `n=${durable.length}` });
+    rows.push({ bench: 'datastore', metric: 'sqlite synchronous=FULL create p99', value: d.p99, unit: 'ms' });
+    rows.push({ bench: 'datastore', metric: 'FULL-sync create median ratio', value: d.median / e.median, unit: 'x', note: 'sqlite(FULL)/etcd' });
     return rows;
   } finally {
     await cluster.stop();
@@ -71,6 +79,17 @@ async function measure(url: string): Promise<Figures> {
     }
     const watch = await watchLatency(ds, url, `${prefix}w/`);
     return { create, cas, get, watch };
+  } finally {
+    await ds.close();
+  }
+}
+
+/** Sequential creates only (for the fsync-per-commit SQLite variant). */
+async function measureWrites(ds: Datastore): Promise<number[]> {
+  try {
+    const out: number[] = [];
+    for (let i = 0; i < OPS; i++) out.push(await timed(() => ds.create(`/bench/full/${i}`, `value-${i}`)));
+    return out;
   } finally {
     await ds.close();
   }

@@ -15,6 +15,11 @@ export interface SqliteTuning {
   pollIntervalMs?: number;
   /** How long a writer waits for another process's write lock (ms). */
   busyTimeoutMs?: number;
+  /**
+   * NORMAL (default): a commit survives a process crash; the last commits may be lost on power
+   * failure (WAL is synced at checkpoints). FULL: every commit is synced to disk before it returns.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
 }
 
 const DEFAULT_RETAIN = 100_000;
@@ -52,7 +57,7 @@ export class SqliteDatastore implements Datastore {
       makeParentDirs(path);
       db = new Database(path, { timeout: tuning.busyTimeoutMs ?? 10_000 });
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db.pragma(`synchronous = ${tuning.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
       db.exec(SQLITE_SCHEMA);
       db.prepare(`INSERT OR IGNORE INTO meta(name, value) VALUES ('revision', 0), ('compacted', 0)`).run();
     } catch (err) {
