@@ -7,7 +7,6 @@
  *
  * It does NOT decide which sets are active (RuleScanner does) or emit the sets themselves.
  */
-import { parseSelector } from '../selector/index.js';
 import { LabelIndex } from '../selector/label-index.js';
 import type { IpSetData, NamedPort } from './model.js';
 
@@ -54,7 +53,7 @@ export class IpSetMemberIndex {
     }
     sets = new Map([[set.id, set]]);
     this.setsBySelector.set(set.selectorId, sets);
-    this.index.updateSelector(set.selectorId, parseSelector(set.selectorText));
+    this.index.updateSelector(set.selectorId, set.selector);
   }
 
   onIpSetInactive(set: IpSetData): void {

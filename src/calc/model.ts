@@ -4,6 +4,7 @@
  * values that flow between the graph's nodes; nothing here is sent to a dataplane.
  */
 import type { Rule } from '../api/types.js';
+import type { Selector } from '../selector/index.js';
 import type { EndpointKind, PolicyIdentity, PolicyKey } from './types.js';
 
 /** A v3 rule plus its composed selectors (§2.4: namespace, service-account and prefix handling). */
@@ -86,9 +87,9 @@ export interface NetworkSetModel {
 /** Where a selector is used and what data it stands for; the ID is what rules reference. */
 export interface IpSetData {
   id: string;
-  /** Parsed selector (the IP set's members are everything it matches). */
+  /** The selector (the IP set's members are what it matches) and its unique ID. */
   selectorId: string;
-  selectorText: string;
+  selector: Selector;
   /** Named-port sets only. */
   namedPort?: string;
   namedPortProtocol?: 'tcp' | 'udp' | 'sctp' | 'any';

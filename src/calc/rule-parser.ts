@@ -106,14 +106,14 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
   const ipSets: IpSetData[] = [];
   const selectorSet = (text: string): IpSetData => {
     const sel = selectors.parse(text);
-    const set: IpSetData = { id: sel.uniqueId, selectorId: sel.uniqueId, selectorText: sel.canonical };
+    const set: IpSetData = { id: sel.uniqueId, selectorId: sel.uniqueId, selector: sel };
     ipSets.push(set);
     return set;
   };
   const namedPortSet = (selText: string, port: string, proto: 'tcp' | 'udp' | 'sctp'): IpSetData => {
     const sel = selectors.parse(selText === '' ? 'all()' : selText);
     const id = makeUniqueId('n', `${sel.uniqueId},${proto},${port}`);
-    const set: IpSetData = { id, selectorId: sel.uniqueId, selectorText: sel.canonical, namedPort: port, namedPortProtocol: proto };
+    const set: IpSetData = { id, selectorId: sel.uniqueId, selector: sel, namedPort: port, namedPortProtocol: proto };
     ipSets.push(set);
     return set;
   };
