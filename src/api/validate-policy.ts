@@ -50,7 +50,8 @@ export function validateRule(rule: Rule, path: string, ctx: RuleContext, issues:
     const f = rule[field];
     if (!f) continue;
     const fp = sub(path, field);
-    if (proto !== 1 && proto !== 58) push(issues, fp, `${field} requires protocol ICMP or ICMPv6`);
+    // Calico checks the protocol only for `icmp` (a `notICMP` alone is accepted as written).
+    if (field === 'icmp' && proto !== 1 && proto !== 58) push(issues, fp, 'icmp requires protocol ICMP or ICMPv6');
     if (f.type !== undefined && (f.type < 0 || f.type > 254)) push(issues, sub(fp, 'type'), `ICMP type ${f.type} is out of range 0-254`);
     if (f.code !== undefined && (f.code < 0 || f.code > 255)) push(issues, sub(fp, 'code'), `ICMP code ${f.code} is out of range 0-255`);
     if (f.code !== undefined && f.type === undefined) push(issues, sub(fp, 'code'), 'ICMP code requires an ICMP type');
@@ -98,7 +99,7 @@ function validateEntityRule(
     const list = e[field] ?? [];
     if (list.length > MAX_RULE_NETS) push(issues, sub(path, field), `at most ${MAX_RULE_NETS} entries`);
     list.forEach((n, i) => {
-      const c = checkCIDR(n, sub(sub(path, field), i), issues, { allowBareIP: true });
+      const c = checkCIDR(n, sub(sub(path, field), i), issues, { allowBareIP: true, strict: true });
       if (!c) return;
       families.add(c.family);
       if (field === 'notNets' && c.prefixLength === 0) push(issues, sub(sub(path, field), i), `notNets may not contain "${n}": it would match nothing`);

@@ -143,7 +143,10 @@ export const POLICY_CASES: ValidationCase[] = [
     ['icmp type is a string', 'spec.ingress[0]', { action: 'Allow', protocol: 'ICMP', icmp: { type: '8' } }, 'spec.ingress[0].icmp.type', 'integer'],
     // nets
     ['nets', 'spec.ingress[0].source', { nets: ['10.0.0.0/8', '192.168.1.1'] }, null],
-    ['nets not masked is allowed in rules', 'spec.ingress[0].source', { nets: ['10.0.0.1/8'] }, null],
+    ['nets must be strictly masked', 'spec.ingress[0].source', { nets: ['10.0.0.1/8'] }, 'spec.ingress[0].source.nets[0]', 'host bits'],
+    ['notNets must be strictly masked', 'spec.ingress[0].source', { notNets: ['fd00::1/64'] }, 'spec.ingress[0].source.notNets[0]', 'host bits'],
+    ['notICMP without protocol is accepted as Calico does', 'spec.ingress[0]', { action: 'Allow', notICMP: { type: 8 } }, null],
+    ['notICMP type out of range', 'spec.ingress[0]', { action: 'Allow', protocol: 'ICMP', notICMP: { type: 300 } }, 'spec.ingress[0].notICMP.type'],
     ['nets invalid', 'spec.ingress[0].source', { nets: ['10.0.0.0/33'] }, 'spec.ingress[0].source.nets[0]'],
     ['nets garbage', 'spec.ingress[0].source', { nets: ['ten'] }, 'spec.ingress[0].source.nets[0]'],
     ['nets v6', 'spec.ingress[0].source', { nets: ['fd00::/8'] }, null],
