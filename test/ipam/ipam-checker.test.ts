@@ -111,6 +111,20 @@ for (const backend of ['memory', 'sqlite'] as const) {
       assert.equal(only((await ipam.check()).blocksWithoutAffinity, (b) => b.cidr, '10.116.').length, 0);
     });
 
+    it('gives a live block back to its node when its release was interrupted', async () => {
+      await addPool(ds, 'p-halfrel', '10.117.0.0/24');
+      const got = await ipam.autoAssign({ node: 'halfrel', handleId: 'halfrel-h', num4: 1, pools: ['p-halfrel'] });
+      const aff = (await ipam.store.getAffinity('halfrel', got.ipv4[0]!.block))!;
+      await ipam.store.setAffinityState(aff, 'pendingDeletion'); // the release stopped right here
+      const r = await ipam.check();
+      assert.deepEqual(only(r.danglingAffinities, (d) => d.node, 'halfrel').map((d) => d.reason), ['affinity is pendingDeletion']);
+      const s = await ipam.releaseFromReport(r);
+      assert.deepEqual(s.repairedBlocks, [got.ipv4[0]!.block]);
+      assert.equal((await ipam.store.getAffinity('halfrel', got.ipv4[0]!.block))?.value.state, 'confirmed');
+      const next = await ipam.autoAssign({ node: 'halfrel', handleId: 'halfrel-h2', num4: 1, pools: ['p-halfrel'] });
+      assert.equal(next.ipv4[0]!.block, got.ipv4[0]!.block, 'the node uses its block again');
+    });
+
     it('finishes an interrupted claim on the node\'s next allocation', async () => {
       await addPool(ds, 'p-resume', '10.113.0.0/26', { blockSize: 28 });
       await ipam.store.createAffinity({ state: 'pending', node: 'resume-n', type: 'host', cidr: '10.113.0.32/28', deleted: false });
