@@ -15,19 +15,25 @@ type Placement =
   | { kind: 'unoptimised' } // nothing known: evaluated against every item update
   | { kind: 'impossible' }; // can match nothing (e.g. a == "x" && a == "y")
 
-interface SelectorEntry<S> {
+interface SelectorEntry<S, I> {
   readonly id: S;
   selector: Selector;
   placement: Placement;
   /** How many items the index held when the placement was chosen (it is reviewed as they grow). */
   filedAtItems: number;
+  readonly items: Set<ItemEntry<S, I>>;
 }
 
-interface ItemEntry {
+interface ItemEntry<S, I> {
+  readonly id: I;
   own: ReadonlyMap<string, string>;
   parentIds: readonly string[];
   labels: ReadonlyMap<string, string>;
+  readonly selectors: Set<SelectorEntry<S, I>>;
 }
+
+/** Items added before a selector's filing is first reviewed (avoids churn while the index is small). */
+const REVIEW_SLACK = 64;
 
 /**
  * Keeps, incrementally, which items (endpoints) match which selectors, and says so through
@@ -36,52 +42,49 @@ interface ItemEntry {
  *
  * Each selector is filed under one label from its label restrictions (label=value, or label
  * presence; the choice with the fewest matching items), so an item update evaluates only the
- * selectors filed under the item's labels, the ones it matched before, and the few selectors with
- * no usable restriction. A selector update evaluates only the items carrying its filing label.
- * A parent update re-evaluates only that parent's items. A selector's filing is reviewed each time
- * the item count has doubled since it was chosen, so selectors added before the items end up filed
- * well. Does not parse selectors or know what an item or a selector stands for. Callbacks must not
- * call back into the index.
+ * selectors filed under the item's labels (which include every selector it matched before) and
+ * the few selectors with no usable restriction. A selector update evaluates only the items
+ * carrying its filing label. A parent update re-evaluates only that parent's items. A selector's
+ * filing is reviewed each time the item count has doubled since it was chosen, so selectors added
+ * before the items end up filed well. Does not parse selectors or know what an item or a selector
+ * stands for. Callbacks must not call back into the index.
  */
 export class LabelIndex<S extends string = string, I extends string = string> {
-  private readonly selectors = new Map<S, SelectorEntry<S>>();
-  private readonly selectorsByValue = new LabelValueIndex<SelectorEntry<S>>();
-  private readonly selectorsByLabel = new Map<string, Set<SelectorEntry<S>>>();
-  private readonly unoptimised = new Set<SelectorEntry<S>>();
+  private readonly selectors = new Map<S, SelectorEntry<S, I>>();
+  private readonly selectorsByValue = new LabelValueIndex<SelectorEntry<S, I>>();
+  private readonly selectorsByLabel = new Map<string, Set<SelectorEntry<S, I>>>();
+  private readonly unoptimised = new Set<SelectorEntry<S, I>>();
 
-  private readonly items = new Map<I, ItemEntry>();
-  private readonly itemsByValue = new LabelValueIndex<I>();
+  private readonly items = new Map<I, ItemEntry<S, I>>();
+  private readonly itemsByValue = new LabelValueIndex<ItemEntry<S, I>>();
 
   private readonly parents = new Map<string, ReadonlyMap<string, string>>();
-  private readonly children = new Map<string, Set<I>>();
-
-  private readonly itemsOfSelector = new Map<S, Set<I>>();
-  private readonly selectorsOfItem = new Map<I, Set<S>>();
+  private readonly children = new Map<string, Set<ItemEntry<S, I>>>();
 
   constructor(private readonly callbacks: LabelIndexCallbacks<S, I>) {}
 
   /** Adds or replaces a selector and reports the resulting match changes. */
   updateSelector(id: S, selector: Selector): void {
-    const old = this.selectors.get(id);
-    if (old?.selector.canonical === selector.canonical) {
-      old.selector = selector;
+    let entry = this.selectors.get(id);
+    if (entry?.selector.canonical === selector.canonical) {
+      entry.selector = selector;
       return;
     }
-    if (old) this.unfileSelector(old);
-    const placement = this.choosePlacement(selector);
-    const entry: SelectorEntry<S> = { id, selector, placement, filedAtItems: this.items.size };
-    this.selectors.set(id, entry);
+    if (entry) {
+      this.unfileSelector(entry);
+      entry.selector = selector;
+      entry.placement = this.choosePlacement(selector);
+      entry.filedAtItems = this.items.size;
+    } else {
+      entry = { id, selector, placement: this.choosePlacement(selector), filedAtItems: this.items.size, items: new Set() };
+      this.selectors.set(id, entry);
+    }
     this.fileSelector(entry);
 
-    const before = this.itemsOfSelector.get(id);
-    const after = new Set<I>();
-    for (const itemId of this.candidateItems(placement)) {
-      if (selector.evaluate(this.items.get(itemId)!.labels)) after.add(itemId);
-    }
-    if (after.size > 0) this.itemsOfSelector.set(id, after);
-    else this.itemsOfSelector.delete(id);
-    if (before) for (const itemId of before) if (!after.has(itemId)) this.unlink(id, itemId);
-    for (const itemId of after) if (!before?.has(itemId)) this.link(id, itemId);
+    const now = new Set<ItemEntry<S, I>>();
+    for (const item of this.candidateItems(entry.placement)) if (selector.evaluate(item.labels)) now.add(item);
+    for (const item of entry.items) if (!now.has(item)) this.unlink(entry, item);
+    for (const item of now) this.link(entry, item);
   }
 
   deleteSelector(id: S): void {
@@ -89,35 +92,38 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     if (!entry) return;
     this.unfileSelector(entry);
     this.selectors.delete(id);
-    const before = this.itemsOfSelector.get(id);
-    this.itemsOfSelector.delete(id);
-    if (before) for (const itemId of before) this.unlink(id, itemId);
+    for (const item of entry.items) this.unlink(entry, item);
   }
 
   /** Adds or replaces an item with its own labels and its parents (first listed wins). */
   updateItem(id: I, labels: LabelSource, parentIds: readonly string[] = []): void {
-    const own = toLabelMap(labels);
-    const old = this.items.get(id);
-    if (old) for (const p of old.parentIds) if (!parentIds.includes(p)) this.removeChild(p, id);
+    let item = this.items.get(id);
+    const before = item?.labels;
+    if (item) {
+      for (const p of item.parentIds) if (!parentIds.includes(p)) this.removeChild(p, item);
+      item.own = toLabelMap(labels);
+      item.parentIds = [...parentIds];
+    } else {
+      const own = toLabelMap(labels);
+      item = { id, own, parentIds: [...parentIds], labels: own, selectors: new Set() };
+      this.items.set(id, item);
+    }
     for (const p of parentIds) {
       let set = this.children.get(p);
       if (!set) this.children.set(p, (set = new Set()));
-      set.add(id);
+      set.add(item);
     }
-    const entry: ItemEntry = { own, parentIds: [...parentIds], labels: own };
-    entry.labels = this.effective(entry);
-    this.items.set(id, entry);
-    this.relabel(id, old?.labels, entry.labels);
+    item.labels = this.effective(item);
+    this.relabel(item, before);
   }
 
   deleteItem(id: I): void {
-    const old = this.items.get(id);
-    if (!old) return;
-    for (const p of old.parentIds) this.removeChild(p, id);
+    const item = this.items.get(id);
+    if (!item) return;
+    for (const p of item.parentIds) this.removeChild(p, item);
     this.items.delete(id);
-    for (const [k, v] of old.labels) this.itemsByValue.remove(k, v, id);
-    const before = this.selectorsOfItem.get(id);
-    if (before) for (const selId of [...before]) this.unlink(selId, id);
+    for (const [k, v] of item.labels) this.itemsByValue.remove(k, v, item);
+    for (const sel of item.selectors) this.unlink(sel, item);
   }
 
   /** Sets a parent's labels (e.g. a profile's labelsToApply); re-evaluates only its items. */
@@ -135,11 +141,11 @@ export class LabelIndex<S extends string = string, I extends string = string> {
   }
 
   matchingItems(selectorId: S): Iterable<I> {
-    return [...(this.itemsOfSelector.get(selectorId) ?? [])];
+    return [...(this.selectors.get(selectorId)?.items ?? [])].map((item) => item.id);
   }
 
   matchingSelectors(itemId: I): Iterable<S> {
-    return [...(this.selectorsOfItem.get(itemId) ?? [])];
+    return [...(this.items.get(itemId)?.selectors ?? [])].map((sel) => sel.id);
   }
 
   effectiveLabels(itemId: I): ReadonlyMap<string, string> | undefined {
@@ -149,28 +155,29 @@ export class LabelIndex<S extends string = string, I extends string = string> {
   private refreshChildren(parentId: string): void {
     const kids = this.children.get(parentId);
     if (!kids) return;
-    for (const itemId of [...kids]) {
-      const entry = this.items.get(itemId)!;
-      const before = entry.labels;
-      entry.labels = this.effective(entry);
-      this.relabel(itemId, before, entry.labels);
+    for (const item of [...kids]) {
+      const before = item.labels;
+      item.labels = this.effective(item);
+      this.relabel(item, before);
     }
   }
 
-  private effective(entry: ItemEntry): ReadonlyMap<string, string> {
-    if (entry.parentIds.length === 0) return entry.own;
-    return inheritLabels(entry.own, entry.parentIds.map((p) => this.parents.get(p)));
+  private effective(item: ItemEntry<S, I>): ReadonlyMap<string, string> {
+    if (item.parentIds.length === 0) return item.own;
+    return inheritLabels(item.own, item.parentIds.map((p) => this.parents.get(p)));
   }
 
   /** Moves an item from its old to its new effective labels and reports match changes. */
-  private relabel(id: I, before: ReadonlyMap<string, string> | undefined, after: ReadonlyMap<string, string>): void {
+  private relabel(item: ItemEntry<S, I>, before: ReadonlyMap<string, string> | undefined): void {
+    const after = item.labels;
     if (before && sameLabels(before, after)) return;
-    if (before) for (const [k, v] of before) if (after.get(k) !== v) this.itemsByValue.remove(k, v, id);
-    for (const [k, v] of after) if (before?.get(k) !== v) this.itemsByValue.add(k, v, id);
+    if (before) for (const [k, v] of before) if (after.get(k) !== v) this.itemsByValue.remove(k, v, item);
+    for (const [k, v] of after) if (before?.get(k) !== v) this.itemsByValue.add(k, v, item);
 
-    // Each selector is filed once, and an item has one value per label: no candidate repeats.
-    const now = new Set<S>();
-    const stale: SelectorEntry<S>[] = [];
+    // Each selector is filed once and an item has one value per label, so no candidate repeats.
+    // A selector matched before that is no candidate now cannot match: it lacks its filing label.
+    const now = new Set<SelectorEntry<S, I>>();
+    const stale: SelectorEntry<S, I>[] = [];
     const reviewBelow = (this.items.size - REVIEW_SLACK) / 2;
     this.evaluateAll(this.unoptimised, after, now, stale, reviewBelow);
     for (const [k, v] of after) {
@@ -179,21 +186,20 @@ export class LabelIndex<S extends string = string, I extends string = string> {
       const byLabel = this.selectorsByLabel.get(k);
       if (byLabel) this.evaluateAll(byLabel, after, now, stale, reviewBelow);
     }
-    const was = this.selectorsOfItem.get(id);
-    if (was) for (const selId of [...was]) if (!now.has(selId)) this.unlink(selId, id);
-    for (const selId of now) if (!was?.has(selId)) this.link(selId, id);
-    for (const entry of stale) this.reviewPlacement(entry);
+    for (const sel of item.selectors) if (!now.has(sel)) this.unlink(sel, item);
+    for (const sel of now) this.link(sel, item);
+    for (const sel of stale) this.reviewPlacement(sel);
   }
 
   private evaluateAll(
-    entries: ReadonlySet<SelectorEntry<S>>,
+    entries: ReadonlySet<SelectorEntry<S, I>>,
     labels: ReadonlyMap<string, string>,
-    matched: Set<S>,
-    stale: SelectorEntry<S>[],
+    matched: Set<SelectorEntry<S, I>>,
+    stale: SelectorEntry<S, I>[],
     reviewBelow: number,
   ): void {
     for (const entry of entries) {
-      if (entry.selector.evaluate(labels)) matched.add(entry.id);
+      if (entry.selector.evaluate(labels)) matched.add(entry);
       if (entry.filedAtItems < reviewBelow) stale.push(entry);
     }
   }
@@ -202,7 +208,7 @@ export class LabelIndex<S extends string = string, I extends string = string> {
    * Re-chooses a selector's filing once the item population has at least doubled since it was
    * filed (a selector added before any item is filed on a guess). Matches do not change.
    */
-  private reviewPlacement(entry: SelectorEntry<S>): void {
+  private reviewPlacement(entry: SelectorEntry<S, I>): void {
     entry.filedAtItems = this.items.size;
     const next = this.choosePlacement(entry.selector);
     if (samePlacement(next, entry.placement)) return;
@@ -211,33 +217,24 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     this.fileSelector(entry);
   }
 
-  private link(selId: S, itemId: I): void {
-    let items = this.itemsOfSelector.get(selId);
-    if (!items) this.itemsOfSelector.set(selId, (items = new Set()));
-    items.add(itemId);
-    let sels = this.selectorsOfItem.get(itemId);
-    if (!sels) this.selectorsOfItem.set(itemId, (sels = new Set()));
-    if (sels.has(selId)) return;
-    sels.add(selId);
-    this.callbacks.onMatchStarted(selId, itemId);
+  private link(sel: SelectorEntry<S, I>, item: ItemEntry<S, I>): void {
+    if (item.selectors.has(sel)) return;
+    item.selectors.add(sel);
+    sel.items.add(item);
+    this.callbacks.onMatchStarted(sel.id, item.id);
   }
 
-  private unlink(selId: S, itemId: I): void {
-    const items = this.itemsOfSelector.get(selId);
-    if (items) {
-      items.delete(itemId);
-      if (items.size === 0) this.itemsOfSelector.delete(selId);
-    }
-    const sels = this.selectorsOfItem.get(itemId);
-    if (!sels || !sels.delete(selId)) return;
-    if (sels.size === 0) this.selectorsOfItem.delete(itemId);
-    this.callbacks.onMatchStopped(selId, itemId);
+  /** Safe while iterating either side's set: deleting the current element of a Set is allowed. */
+  private unlink(sel: SelectorEntry<S, I>, item: ItemEntry<S, I>): void {
+    if (!item.selectors.delete(sel)) return;
+    sel.items.delete(item);
+    this.callbacks.onMatchStopped(sel.id, item.id);
   }
 
-  private removeChild(parentId: string, itemId: I): void {
+  private removeChild(parentId: string, item: ItemEntry<S, I>): void {
     const set = this.children.get(parentId);
     if (!set) return;
-    set.delete(itemId);
+    set.delete(item);
     if (set.size === 0) this.children.delete(parentId);
   }
 
@@ -266,7 +263,7 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     return best;
   }
 
-  private *candidateItems(p: Placement): Iterable<I> {
+  private *candidateItems(p: Placement): Iterable<ItemEntry<S, I>> {
     switch (p.kind) {
       case 'values':
         for (const v of p.values) yield* this.itemsByValue.get(p.label, v) ?? [];
@@ -275,14 +272,14 @@ export class LabelIndex<S extends string = string, I extends string = string> {
         for (const set of this.itemsByValue.setsForLabel(p.label)) yield* set;
         return;
       case 'unoptimised':
-        yield* this.items.keys();
+        yield* this.items.values();
         return;
       case 'impossible':
         return;
     }
   }
 
-  private fileSelector(entry: SelectorEntry<S>): void {
+  private fileSelector(entry: SelectorEntry<S, I>): void {
     const p = entry.placement;
     if (p.kind === 'values') for (const v of p.values) this.selectorsByValue.add(p.label, v, entry);
     else if (p.kind === 'present') {
@@ -292,7 +289,7 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     } else if (p.kind === 'unoptimised') this.unoptimised.add(entry);
   }
 
-  private unfileSelector(entry: SelectorEntry<S>): void {
+  private unfileSelector(entry: SelectorEntry<S, I>): void {
     const p = entry.placement;
     if (p.kind === 'values') for (const v of p.values) this.selectorsByValue.remove(p.label, v, entry);
     else if (p.kind === 'present') {
@@ -302,9 +299,6 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     } else if (p.kind === 'unoptimised') this.unoptimised.delete(entry);
   }
 }
-
-/** Items added before a selector's filing is first reviewed (avoids churn while the index is small). */
-const REVIEW_SLACK = 64;
 
 function samePlacement(a: Placement, b: Placement): boolean {
   if (a.kind !== b.kind) return false;

@@ -10,7 +10,10 @@ export type LabelSource = ReadonlyMap<string, string> | Readonly<Record<string, 
 export function toLabelMap(labels: LabelSource | undefined): Map<string, string> {
   if (labels === undefined) return new Map();
   if (labels instanceof Map) return new Map(labels);
-  return new Map(Object.entries(labels as Readonly<Record<string, string>>));
+  const out = new Map<string, string>();
+  const record = labels as Readonly<Record<string, string>>;
+  for (const k in record) if (Object.hasOwn(record, k)) out.set(k, record[k]!);
+  return out;
 }
 
 /**
