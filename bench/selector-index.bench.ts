@@ -171,29 +171,41 @@ export async function run(): Promise<BenchRow[]> {
   row('naive build (scaled)', naiveSlice.wall * scale, 'ms', `measured ${naiveSlice.wall.toFixed(0)} ms (CPU ${naiveSlice.cpu.toFixed(0)} ms) for ${NAIVE_SLICE} selectors × ${ENDPOINTS} endpoints, ×${scale}`);
   row('build speed-up vs naive', (naiveSlice.cpu * scale) / build.cpu, '×', `CPU vs scaled CPU (wall: ${((naiveSlice.wall * scale) / build.wall).toFixed(0)}×)`);
 
-  // --- One endpoint label change.
-  const upd = rng(7);
-  const updSamples: Took[] = [];
-  const updEvents: number[] = [];
-  for (let k = 0; k < 3000; k++) {
-    const i = int(upd, ENDPOINTS);
-    const e = endpointLabels(upd);
-    e.labels[NS] = endpoints[i]!.labels[NS]!; // stays in its namespace
-    const before = counter.events;
-    updSamples.push(measure(() => index.updateItem(`ep-${i}`, e.labels, [endpoints[i]!.parent])));
-    updEvents.push(counter.events - before);
-  }
+  // --- One endpoint label change: a single label (app or version) changed, or every label replaced.
   const naiveUpd: Took[] = [];
+  const nr = rng(3);
   for (let k = 0; k < 100; k++) {
-    const i = int(upd, ENDPOINTS);
-    const e = endpointLabels(upd);
+    const i = int(nr, ENDPOINTS);
+    const e = endpointLabels(nr);
     const labels = inheritLabels(new Map(Object.entries(e.labels)), [profiles.get(endpoints[i]!.parent)]);
     naiveUpd.push(measure(() => naive.updateItem(`ep-${i}`, labels)));
   }
-  const ue = percentiles(updEvents);
-  report(row, 'endpoint update', updSamples, naiveUpd,
-    `3000 random label changes; match events per change median ${ue.median}, p99 ${ue.p99}`,
-    `evaluates all ${SELECTORS} selectors; 100 samples`);
+  const current = endpoints.map((e) => ({ ...e.labels }));
+  for (const mode of ['one label', 'all labels'] as const) {
+    const upd = rng(mode === 'one label' ? 7 : 8);
+    const samples: Took[] = [];
+    const events: number[] = [];
+    for (let k = 0; k < 3000; k++) {
+      const i = int(upd, ENDPOINTS);
+      let labels: Record<string, string>;
+      if (mode === 'one label') {
+        labels = { ...current[i]! };
+        if (upd() < 0.5) labels['app'] = `app-${int(upd, 2000)}`;
+        else labels['version'] = `v${1 + int(upd, 5)}`;
+      } else {
+        labels = endpointLabels(upd).labels;
+        labels[NS] = endpoints[i]!.labels[NS]!; // stays in its namespace (and profile)
+      }
+      current[i] = labels;
+      const before = counter.events;
+      samples.push(measure(() => index.updateItem(`ep-${i}`, labels, [endpoints[i]!.parent])));
+      events.push(counter.events - before);
+    }
+    const ev = percentiles(events);
+    report(row, `endpoint update (${mode})`, samples, naiveUpd,
+      `3000 changes; match events per change median ${ev.median}, p99 ${ev.p99}`,
+      `evaluates all ${SELECTORS} selectors; 100 samples`);
+  }
 
   // --- One selector add (then removed again, untimed).
   const add = rng(99);

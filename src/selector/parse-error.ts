@@ -3,10 +3,10 @@ export class SelectorParseError extends Error {
   /** 0-based character offset of the problem in the input. */
   readonly position: number;
   readonly input: string;
-  /** The problem alone, without the position prefix that `message` carries. */
+  /** The problem (same as `message`; the position is in `position`, not in the text). */
   readonly reason: string;
   constructor(reason: string, input: string, position: number) {
-    super(`invalid selector at position ${position}: ${reason}`);
+    super(reason);
     this.name = 'SelectorParseError';
     this.reason = reason;
     this.input = input;
