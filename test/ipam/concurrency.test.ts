@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import { openDatastore } from '../../src/datastore/open.js';
 import { IpamClient } from '../../src/ipam/ipam-client.js';
@@ -47,26 +47,22 @@ describe('IPAM under concurrent processes: SQLite', () => {
 });
 
 describe('IPAM under concurrent processes: 3-member etcd', () => {
-  let cluster: EtcdCluster;
-  before(async () => {
-    cluster = await startEtcdCluster({ size: 3 });
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-
   for (const [tag, nodes] of [
     ['four-nodes', ['e1', 'e2', 'e3', 'e4']],
     ['one-node', ['esolo', 'esolo', 'esolo', 'esolo']],
   ] as const) {
     it(`4 processes × ${PER_WORKER} assignments, ${tag}: no duplicates, check clean`, async () => {
-      const ds = await openDatastore(cluster.url);
+      // a fresh cluster per scenario (starting one is cheaper than deleting thousands of keys)
+      const cluster: EtcdCluster = await startEtcdCluster({ size: 3 });
       try {
-        // each scenario starts from an empty key space
-        for (const kv of (await ds.list('/brindle/')).items) await ds.delete(kv.key);
-        await runScenario(ds, cluster.url, tag, [...nodes]);
+        const ds = await openDatastore(cluster.url);
+        try {
+          await runScenario(ds, cluster.url, tag, [...nodes]);
+        } finally {
+          await ds.close();
+        }
       } finally {
-        await ds.close();
+        await cluster.stop();
       }
     });
   }
