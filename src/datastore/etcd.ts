@@ -34,6 +34,8 @@ export class EtcdDatastore implements Datastore {
   private readonly retryWindowMs: number;
   private readonly watches = new Set<Watch>();
   private closed = false;
+  /** The last concrete failure reason, reused when the client only says "every member failed recently". */
+  private lastFailure = '';
 
   private constructor(url: string, client: Etcd3, endpoints: string, tuning: EtcdTuning) {
     this.url = url;
@@ -53,6 +55,7 @@ export class EtcdDatastore implements Datastore {
       faultHandling: { global: noRetry as unknown as GlobalPolicy },
       grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5000 },
     });
+    requireLeader(client);
     return new EtcdDatastore(url, client, endpoints, tuning);
   }
 
@@ -196,8 +199,9 @@ export class EtcdDatastore implements Datastore {
         if (!isTransientEtcdError(err)) {
           throw new UnavailableError(`${op} on etcd at ${this.endpoints} failed: ${etcdFailureReason(err)}`, { cause: err });
         }
-        // Keep the first concrete cause (`connection refused`) over the client's "circuit open" echo of it.
-        if (reason === '' || !isBrokenCircuit(err)) reason = etcdFailureReason(err);
+        // Prefer the concrete cause (`connection refused`) over the client's "circuit open" echo of it.
+        if (!isBrokenCircuit(err)) this.lastFailure = etcdFailureReason(err);
+        if (reason === '' || !isBrokenCircuit(err)) reason = isBrokenCircuit(err) && this.lastFailure ? this.lastFailure : etcdFailureReason(err);
         if (mode === 'write' && !isUnappliedEtcdError(err)) {
           throw new UnavailableError(`${op} on etcd at ${this.endpoints} failed (${reason}); the write may or may not have been applied`, { cause: err });
         }
@@ -209,6 +213,25 @@ export class EtcdDatastore implements Datastore {
       }
     }
   }
+}
+
+/**
+ * Adds etcd's `hasleader: true` gRPC metadata to every request (what etcd's Go client calls
+ * WithRequireLeader): a member that has lost its leader then fails requests at once with "no
+ * leader" (certainly not applied, so safe to resend) and cancels its watches (which resume on
+ * another member), instead of hanging until a timeout. etcd3 has no public hook for metadata, so
+ * this wraps its connection pool's metadata source, and does nothing if that shape is absent.
+ */
+function requireLeader(client: Etcd3): void {
+  type Metadata = { clone(): Metadata; set(key: string, value: string): void };
+  const auth = (client as unknown as { pool?: { authenticator?: { getMetadata?: () => Promise<Metadata> } } }).pool?.authenticator;
+  if (!auth || typeof auth.getMetadata !== 'function') return;
+  const original = auth.getMetadata.bind(auth);
+  auth.getMetadata = async () => {
+    const md = (await original()).clone();
+    md.set('hasleader', 'true');
+    return md;
+  };
 }
 
 /** The first key after every key starting with `prefix` (etcd's range_end); `\0` for "to the end". */

@@ -11,6 +11,7 @@ import { sleep, WatchCollector } from './watch-collector.js';
  * The writer retries UnavailableError (bounded); afterwards every acknowledged write is present,
  * and two watchers that ran through the failure (one on the whole cluster, one pinned to the
  * killed member, which resumes only after its restart) saw every revision once, in order.
+ * Then quorum is lost: operations fail fast and clearly, and recover when members return.
  */
 
 const WRITES = 120;
@@ -90,5 +91,42 @@ test('etcd: leader killed mid-write — writes resume, nothing acknowledged is l
     await writer.close();
     await watcherStore.close();
     await pinnedStore.close();
+  }
+});
+
+test('etcd: quorum lost — operations fail fast with "no leader" (bounded), and work again once members return', async () => {
+  cluster ??= await startEtcdCluster();
+  const c = cluster;
+  const [a, b, survivor] = c.members as [typeof c.members[0], typeof c.members[0], typeof c.members[0]];
+  await c.kill(a);
+  await c.kill(b);
+  const ds = await EtcdDatastore.open(`etcd://${survivor.clientUrl.replace('http://', '')}`, {}, { retryWindowMs: 1500 });
+  try {
+    await sleep(2500); // longer than the election timeout: the survivor knows it has no leader
+    for (const op of [() => ds.create('/quorum/x', 'v'), () => ds.get('/quorum/x'), () => ds.list('/quorum/')]) {
+      const started = Date.now();
+      await assert.rejects(op(), (err: Error) => {
+        assert.ok(err instanceof UnavailableError, `${err.name}: ${err.message}`);
+        assert.match(err.message, /^cannot reach etcd at 127\.0\.0\.1:\d+: the cluster has no leader$/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 5000, 'gave up within the retry window');
+    }
+    await c.restart(a);
+    await c.restart(b);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        await ds.create('/quorum/x', 'v');
+        break;
+      } catch (err) {
+        if (isAlreadyExists(err)) break; // an earlier attempt with an unknown outcome did apply
+        if (!(err instanceof UnavailableError) || Date.now() > deadline) throw err;
+        await sleep(200);
+      }
+    }
+    assert.equal((await ds.get('/quorum/x'))!.value, 'v');
+  } finally {
+    await ds.close();
   }
 });
