@@ -256,3 +256,20 @@ describe('parser: Brindle checks of quirks and error positions', () => {
     assert.equal(parseSelector('a == "cache"'), parseSelector('a == "cache"'));
   });
 });
+
+describe('selector module helpers', () => {
+  test('normaliseSelector trims and canonicalises, and leaves a bad selector unchanged', async () => {
+    const { normaliseSelector } = await import('../../src/selector/index.js');
+    assert.equal(normaliseSelector('  a==\'b\'  '), 'a == "b"');
+    assert.equal(normaliseSelector('a == '), 'a == ');
+  });
+
+  test('ALL_SELECTOR, NO_MATCH_SELECTOR and makeUniqueId', async () => {
+    const { ALL_SELECTOR, NO_MATCH_SELECTOR, makeUniqueId } = await import('../../src/selector/index.js');
+    assert.equal(ALL_SELECTOR.canonical, 'all()');
+    assert.equal(ALL_SELECTOR.uniqueId, 's:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug');
+    assert.equal(NO_MATCH_SELECTOR.canonical, '!all()');
+    assert.equal(NO_MATCH_SELECTOR.evaluate(new Map()), false);
+    assert.equal(makeUniqueId('s', 'all()'), 's:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug');
+  });
+});
