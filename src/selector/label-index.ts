@@ -140,14 +140,17 @@ export class LabelIndex<S extends string = string, I extends string = string> {
     this.refreshChildren(id);
   }
 
+  /** The items a selector matches now (a copy: safe to hold while the index changes). */
   matchingItems(selectorId: S): Iterable<I> {
     return [...(this.selectors.get(selectorId)?.items ?? [])].map((item) => item.id);
   }
 
+  /** The selectors an item matches now (a copy). */
   matchingSelectors(itemId: I): Iterable<S> {
     return [...(this.items.get(itemId)?.selectors ?? [])].map((sel) => sel.id);
   }
 
+  /** Own labels merged with inherited ones, as matched; undefined for an unknown item. */
   effectiveLabels(itemId: I): ReadonlyMap<string, string> | undefined {
     return this.items.get(itemId)?.labels;
   }
