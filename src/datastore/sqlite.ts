@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { AlreadyExistsError, BrindleError, ConflictError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 import type { Datastore, KeyValue, ListResult, Watch, WatchHandlers } from './datastore.js';
 import type { DatastoreOptions } from './open.js';
-import { SqliteLogPoller, type LogRow } from './sqlite-log-poller.js';
+import { SqliteLogPoller } from './sqlite-log-poller.js';
 import { SQLITE_SCHEMA } from './sqlite-schema.js';
 
 /** Tuning for the SQLite backend; the defaults suit production. */
@@ -231,4 +231,3 @@ export function sqlitePathOf(url: string): string {
   return resolve(path);
 }
 
-export type { LogRow };
