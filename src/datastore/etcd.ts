@@ -70,7 +70,8 @@ export class EtcdDatastore implements Datastore {
         return await this.listOnce(prefix);
       } catch (err) {
         // A compaction between two pages of one snapshot: start over at the new revision.
-        if (!isCompactedEtcdError(err) || attempt >= 3) throw err;
+        if (!isCompactedEtcdError(err)) throw err;
+        if (attempt >= 3) throw new UnavailableError(`list ${prefix} on etcd at ${this.endpoints}: history compacted under every attempt`, { cause: err });
       }
     }
   }
