@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,17 @@ describe('SQLite specifics', () => {
     const text = join(dir, 'plain.txt');
     writeFileSync(text, 'not a database, just some text that is long enough to have a header '.repeat(20));
     await assert.rejects(SqliteDatastore.open(`sqlite:${text}`), /cannot open SQLite datastore .*plain\.txt: file is not a database/);
+  });
+
+  test('an idle watch does not keep the process alive (the poller timer is unref\'d)', () => {
+    const code = `
+      const { SqliteDatastore } = await import(${JSON.stringify(new URL('../../src/datastore/sqlite.js', import.meta.url).href)});
+      const ds = await SqliteDatastore.open(${JSON.stringify(`sqlite:${join(dir, 'unref.db')}`)});
+      ds.watch('/', 0, { onEvents() {}, onError(e) { throw e; } });
+      await ds.create('/k', 'v');`;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', code], { timeout: 15_000, encoding: 'utf8' });
+    assert.equal(res.signal, null, 'the child had to be killed: something kept it alive');
+    assert.equal(res.status, 0, res.stderr);
   });
 
   test('the write path compacts history beyond the retention; late watchers are told', async () => {
