@@ -11,7 +11,8 @@ import type { BenchRow } from './table.js';
 /**
  * IPAM assignment throughput: one node (one process) against four nodes in parallel (four
  * processes), on SQLite and on a 3-member etcd, measured side by side in one run. The rate of a
- * run is addresses acknowledged over the slowest worker's time (process start-up excluded). The
+ * run is addresses acknowledged over the slowest worker's time; workers boot and connect first and
+ * start together, so process start-up is not measured. The
  * ratio says how well block affinity lets nodes allocate without contending.
  */
 const SQLITE_PER_WORKER = 500;
@@ -22,7 +23,9 @@ async function measure(ds: Datastore, url: string, tag: string, nodes: string[],
   for (const n of nodes) await addNode(ds, n);
   const pool = new WorkerPool();
   try {
-    const results: WorkerResult[] = await Promise.all(nodes.map((n, i) => pool.run(url, n, perWorker, `${tag}-${i}`, 600_000)));
+    // All workers boot and connect first, then start together (boot time is not measured).
+    const startAt = Date.now() + 4000;
+    const results: WorkerResult[] = await Promise.all(nodes.map((n, i) => pool.run(url, n, perWorker, `${tag}-${i}`, 600_000, startAt)));
     const failed = results.find((r) => r.exitCode !== 0 || r.acknowledged.length !== perWorker);
     if (failed) throw new Error(`worker for ${failed.node} failed: ${failed.errors.join(' | ')}`);
     const slowest = Math.max(...results.map((r) => r.elapsedMs));

@@ -1,9 +1,11 @@
 /**
  * A worker process for the IPAM concurrency and fault tests and the benchmark:
- *   node dist/test/ipam/assign-worker.js URL NODE COUNT PREFIX
+ *   node dist/test/ipam/assign-worker.js URL NODE COUNT PREFIX [START_AT]
  * Assigns COUNT IPv4 addresses for NODE, one per handle `PREFIX-<i>`. A failed attempt (datastore
  * unavailable, lost races) is retried with a fresh handle `PREFIX-<i>.r<k>`, at most 40 times and
  * 90 s per address; failed attempts are recorded because their writes may or may not have landed.
+ * With START_AT (epoch ms) it opens the datastore, then waits until then, so that several workers
+ * start assigning together once all have booted (the benchmark uses this).
  * Prints `progress <n>` lines, then one `result <json>` line.
  */
 import { openDatastore } from '../../src/datastore/open.js';
@@ -22,7 +24,7 @@ const MAX_ATTEMPTS = 40;
 const MAX_MS_PER_ADDRESS = 90_000;
 
 async function main(argv: string[]): Promise<number> {
-  const [url, node, countText, prefix] = argv;
+  const [url, node, countText, prefix, startAt] = argv;
   if (!url || !node || !countText || !prefix) {
     process.stderr.write('usage: assign-worker URL NODE COUNT PREFIX\n');
     return 2;
@@ -30,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   const ds = await openDatastore(url);
   const ipam = new IpamClient(ds);
   const result: WorkerResult = { node, acknowledged: [], failedAttempts: [], errors: [], elapsedMs: 0 };
+  await ds.get('/brindle/warm-up'); // connect before the clock starts
+  if (startAt) await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
   const started = Date.now();
   try {
     for (let i = 0; i < Number(countText); i++) {

@@ -21,8 +21,10 @@ export class WorkerPool {
   /** Sum of `progress` counts reported so far by all workers. */
   progress = 0;
 
-  run(url: string, node: string, count: number, prefix: string, timeoutMs: number): Promise<WorkerResult> {
-    const child = spawn(process.execPath, [WORKER_JS, url, node, String(count), prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `startAt` (epoch ms): the worker waits until then after connecting (see assign-worker). */
+  run(url: string, node: string, count: number, prefix: string, timeoutMs: number, startAt?: number): Promise<WorkerResult> {
+    const args = [WORKER_JS, url, node, String(count), prefix, ...(startAt === undefined ? [] : [String(startAt)])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(child);
     let out = '';
     let err = '';
