@@ -54,8 +54,11 @@ export interface AssignIpRequest {
  * Block-affine IP address management over a Datastore (the library the CLI, CNI plugin and
  * controllers use). A node allocates from blocks it owns, claims new blocks when those are full,
  * and borrows from other nodes' blocks only when no block is left and strictAffinity is off.
- * Every write is a compare-and-swap with a bounded retry; the handle is counted before the block
- * is written and un-counted if that write loses, so no address is ever handed out twice.
+ * Every write is a compare-and-swap with a bounded retry, so no address is ever handed out twice;
+ * the handle is counted before the block is written, so a crash leaves at worst an over-counted
+ * handle, which `check` finds and release-by-handle repairs. This class checks requests and
+ * wires the parts together: AddressAllocator (where addresses come from), BlockClaimer,
+ * AddressReleaser, IpamChecker.
  */
 export class IpamClient {
   readonly store: IpamStore;

@@ -1,5 +1,5 @@
 import type { AllowedUse, IPAMConfigurationSpec, IPPool } from '../api/types.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { parseSelector, type LabelGetter } from '../selector/index.js';
 import { cidrContains, cidrEquals, familyBits, formatCidr, parseCidr, type Cidr, type IpAddr, type IpFamily } from './cidr.js';
 
@@ -82,7 +82,7 @@ export function usablePools(pools: IpamPool[], f: PoolFilter): IpamPool[] {
   if (f.requested && f.requested.length > 0) {
     candidates = f.requested.map((r) => {
       const p = findPool(pools, r);
-      if (!p) throw new UsageError(`IP pool "${r}" does not exist`);
+      if (!p) throw new NotFoundError(`IP pool "${r}" does not exist`);
       return p;
     });
   } else {
