@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.js';
 import { deepCopy } from './copy.js';
 import { applyDefaults } from './defaults.js';
+import { inSchemaOrder } from './field-order.js';
 import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { kindInfo } from './kinds.js';
 import type { Resource } from './types.js';
@@ -28,7 +29,7 @@ export function prepareResource(doc: unknown, opts: { namespace?: string; subjec
   const defaulted = applyDefaults(resource);
   const second = validateResource(defaulted);
   if (second.length > 0) throw new ValidationError(subject(defaulted), second);
-  return defaulted;
+  return inSchemaOrder(defaulted);
 }
 
 /** `NetworkPolicy ns/name`, `IPPool name`, or as much as the document says. */

@@ -28,15 +28,16 @@ const enumOf = (...values: string[]): FieldType => ({ t: 'enum', values });
 const arr = (of: FieldType): FieldType => ({ t: 'array', of });
 const obj = (fields: Record<string, FieldType>, open = false): FieldType => ({ t: 'object', fields, open });
 
+/** Field order here is the order resources are stored and printed in (as calicoctl prints them). */
 export const METADATA: FieldType = obj({
   name: str,
   namespace: str,
+  uid: str,
+  resourceVersion: str,
+  generation: int,
+  creationTimestamp: str,
   labels: strMap,
   annotations: strMap,
-  resourceVersion: str,
-  uid: str,
-  creationTimestamp: str,
-  generation: int,
   finalizers: strs,
   ownerReferences: arr(any),
 });
@@ -44,21 +45,21 @@ export const METADATA: FieldType = obj({
 const icmp = obj({ type: int, code: int });
 const entityRule = obj({
   nets: strs,
-  notNets: strs,
   selector: str,
-  notSelector: str,
   namespaceSelector: str,
-  serviceAccounts: obj({ names: strs, selector: str }),
   services: obj({ name: str, namespace: str }),
   ports: arr(intOrStr),
+  notNets: strs,
+  notSelector: str,
   notPorts: arr(intOrStr),
+  serviceAccounts: obj({ names: strs, selector: str }),
 });
 export const RULE: FieldType = obj({
   action: str,
   ipVersion: int,
   protocol: intOrStr,
-  notProtocol: intOrStr,
   icmp,
+  notProtocol: intOrStr,
   notICMP: icmp,
   source: entityRule,
   destination: entityRule,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { builtinResource, builtinResources } from '../api/builtins.js';
 import { cidrsOverlap, parseCIDR } from '../api/cidr.js';
 import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
+import { inSchemaOrder } from '../api/field-order.js';
 import { describeResource, prepareResource } from '../api/prepare.js';
 import type { IPPoolSpec, Resource } from '../api/types.js';
 import { AlreadyExistsError, ConflictError, isAlreadyExists, isConflict, isNotFound, NotFoundError, UsageError, ValidationError, type ValidationIssue } from '../errors.js';
@@ -88,7 +89,7 @@ export class ResourceClient {
     await this.checkDependencies(r, subject);
     const stored: Resource = { ...r, metadata: { ...r.metadata, uid: r.metadata.uid ?? randomUUID(), creationTimestamp: r.metadata.creationTimestamp ?? new Date().toISOString() } };
     try {
-      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), encodeResource(stored));
+      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), encodeResource(inSchemaOrder(stored)));
       return decodeResource(kv);
     } catch (err) {
       if (isAlreadyExists(err)) throw new AlreadyExistsError(`${subject} already exists`, { cause: err });
@@ -172,7 +173,7 @@ export class ResourceClient {
     const meta = { ...r.metadata, uid: r.metadata.uid ?? existing.metadata.uid, creationTimestamp: r.metadata.creationTimestamp ?? existing.metadata.creationTimestamp };
     if (meta.uid === undefined) delete meta.uid;
     if (meta.creationTimestamp === undefined) delete meta.creationTimestamp;
-    const value = encodeResource({ ...r, metadata: meta });
+    const value = encodeResource(inSchemaOrder({ ...r, metadata: meta }));
     // Writing what is already stored changes nothing: skip it so watchers see no spurious event.
     if (value === current.value) return existing;
     try {
@@ -193,7 +194,7 @@ export class ResourceClient {
     }
     // Nothing to record beyond the built-in itself: leave it unstored (no write, no event).
     if (!r.metadata.labels && !r.metadata.annotations) return builtin;
-    const kv = await this.ds.create(resourceKey(this.kind(r.kind), r.metadata.name), encodeResource(r));
+    const kv = await this.ds.create(resourceKey(this.kind(r.kind), r.metadata.name), encodeResource(inSchemaOrder(r)));
     return decodeResource(kv);
   }
 

@@ -114,3 +114,25 @@ describe('prepareResource over the documentation manifests', () => {
     }
   });
 });
+
+describe('inSchemaOrder', () => {
+  test('orders fields as the schema declares them, keeps unknown fields of open objects, changes no value', async () => {
+    const { inSchemaOrder } = await import('../../src/api/field-order.js');
+    const messy = {
+      spec: { egress: [{ destination: { ports: [53], selector: 'a == "b"' }, protocol: 'UDP', action: 'Allow' }], types: ['Egress'], tier: 'default', selector: 'all()' },
+      metadata: { labels: { a: 'b' }, name: 'p' },
+      kind: 'GlobalNetworkPolicy',
+      apiVersion: V3,
+    } as unknown as Resource;
+    const ordered = inSchemaOrder(messy);
+    assert.deepEqual(ordered, messy);
+    assert.equal(JSON.stringify(ordered), JSON.stringify({
+      apiVersion: V3,
+      kind: 'GlobalNetworkPolicy',
+      metadata: { name: 'p', labels: { a: 'b' } },
+      spec: { tier: 'default', selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow', protocol: 'UDP', destination: { selector: 'a == "b"', ports: [53] } }] },
+    }));
+    const felix = inSchemaOrder(r('FelixConfiguration', { someFutureOption: 1, logSeverityScreen: 'Info' }, 'default'));
+    assert.deepEqual(Object.keys(felix.spec as object), ['logSeverityScreen', 'someFutureOption']);
+  });
+});

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { inSchemaOrder } from '../../api/field-order.js';
 import { CALICO_API_VERSION } from '../../api/kinds.js';
 import type { Resource } from '../../api/types.js';
 import { UsageError } from '../../errors.js';
@@ -18,7 +19,8 @@ export function parseOutputFormat(v: string | undefined): OutputFormat {
  */
 export function formatResources(items: Resource[], format: OutputFormat, opts: { kind: string; single: boolean; withNamespace: boolean }): string {
   if (format === 'ps' || format === 'wide') return renderTable(columnsFor(opts.kind, format === 'wide', opts.withNamespace), items);
-  const value = opts.single && items.length === 1 ? items[0] : { apiVersion: CALICO_API_VERSION, kind: 'List', items };
+  const ordered = items.map((r) => inSchemaOrder(r));
+  const value = opts.single && ordered.length === 1 ? ordered[0] : { apiVersion: CALICO_API_VERSION, kind: 'List', items: ordered };
   if (format === 'json') return JSON.stringify(value, null, 2) + '\n';
   return stringify(value, { lineWidth: 0 });
 }
