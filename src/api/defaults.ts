@@ -9,9 +9,9 @@ import { DEFAULT_TIER, LABEL_TIER, type Resource, type Rule } from './types.js';
  * `libcalico-go/lib/clientv3/*.go`). Pure: returns a new object and never throws, even on
  * malformed input (validation reports that separately, on the defaulted result).
  *
- * Also normalises what Calico normalises on the way in: protocol names to their canonical case
- * (`tcp` → `TCP`) and numeric port strings to numbers (`"80"` → 80), so stored and printed
- * resources compare equal however they were written.
+ * Also normalises what Calico's numorstring types normalise on the way in: numeric port and
+ * protocol strings to numbers (`"80"` → 80), so stored and printed resources compare equal
+ * however they were written.
  */
 export function applyDefaults<R extends Resource>(resource: R): R {
   const r = deepCopy(resource);
@@ -88,14 +88,9 @@ function defaultPool(spec: Record<string, unknown>): void {
   spec['assignmentMode'] ??= 'Automatic';
 }
 
-const PROTOCOL_NAMES = ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite'];
-
-/** `tcp` → `TCP`, `icmpv6` → `ICMPv6`, `"6"` → 6; anything else unchanged. */
+/** `"6"` → 6; names stay as written (Calico's validator rejects `tcp`, so we do not guess). */
 export function normaliseProtocol(p: unknown): unknown {
-  if (typeof p !== 'string') return p;
-  const known = PROTOCOL_NAMES.find((n) => n.toLowerCase() === p.toLowerCase());
-  if (known) return known;
-  if (/^\d{1,3}$/.test(p)) return Number(p);
+  if (typeof p === 'string' && /^\d{1,3}$/.test(p)) return Number(p);
   return p;
 }
 

@@ -154,8 +154,8 @@ const PROTOCOL_NUMBERS: Record<string, number> = { TCP: 6, UDP: 17, ICMP: 1, ICM
 /** A protocol's number, or undefined if it is not valid. */
 export function protocolNumber(p: string | number): number | undefined {
   if (typeof p === 'number') return Number.isInteger(p) && p >= 1 && p <= 255 ? p : undefined;
-  const name = Object.keys(PROTOCOL_NUMBERS).find((k) => k.toLowerCase() === p.toLowerCase());
-  if (name) return PROTOCOL_NUMBERS[name];
+  // Names are case-sensitive, as Calico's validator has them (`tcp` is rejected).
+  if (Object.hasOwn(PROTOCOL_NUMBERS, p)) return PROTOCOL_NUMBERS[p];
   if (/^\d{1,3}$/.test(p)) return protocolNumber(Number(p));
   return undefined;
 }
@@ -163,7 +163,9 @@ export function protocolNumber(p: string | number): number | undefined {
 export function checkProtocol(v: string | number, path: string, issues: Issues): number | undefined {
   const n = protocolNumber(v);
   if (n === undefined) {
-    push(issues, path, typeof v === 'number' ? `protocol ${v} is out of range 1-255` : `protocol "${v}" is not one of TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1-255`);
+    const known = typeof v === 'string' ? Object.keys(PROTOCOL_NUMBERS).find((k) => k.toLowerCase() === v.toLowerCase()) : undefined;
+    const hint = known ? ` (did you mean "${known}"?)` : '';
+    push(issues, path, typeof v === 'number' ? `protocol ${v} is out of range 1-255` : `protocol "${v}" is not one of TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1-255${hint}`);
   }
   return n;
 }

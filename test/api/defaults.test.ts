@@ -48,8 +48,8 @@ describe('applyDefaults', () => {
   });
 
   test('rule protocols and ports are normalised', () => {
-    const out = applyDefaults(r('GlobalNetworkPolicy', { ingress: [{ action: 'Allow', protocol: 'tcp', notProtocol: 'icmpv6', destination: { ports: ['80', '81:82', 'http'], notPorts: ['22'] } }] }));
-    assert.deepEqual((out.spec as { ingress: unknown[] }).ingress[0], { action: 'Allow', protocol: 'TCP', notProtocol: 'ICMPv6', destination: { ports: [80, '81:82', 'http'], notPorts: [22] } });
+    const out = applyDefaults(r('GlobalNetworkPolicy', { ingress: [{ action: 'Allow', protocol: '6', notProtocol: 'ICMPv6', destination: { ports: ['80', '81:82', 'http'], notPorts: ['22'] } }] }));
+    assert.deepEqual((out.spec as { ingress: unknown[] }).ingress[0], { action: 'Allow', protocol: 6, notProtocol: 'ICMPv6', destination: { ports: [80, '81:82', 'http'], notPorts: [22] } });
   });
 
   test('IPv4 pool defaults', () => {
