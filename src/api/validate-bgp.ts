@@ -27,12 +27,13 @@ export function checkSingletonName(kind: string, name: string, issues: Issues, a
 
 /** A peer address: `IP`, `IPv4:port` or `[IPv6]:port`. Returns the address family, or 0 if invalid. */
 export function peerIPFamily(v: string): 0 | 4 | 6 {
+  const portOk = (p: string): boolean => Number(p) >= 1 && Number(p) <= 65535;
   const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(v);
-  if (bracketed) return Number(bracketed[2]) <= 65535 ? (parseIP(bracketed[1]!)?.family === 6 ? 6 : 0) : 0;
+  if (bracketed) return portOk(bracketed[2]!) ? (parseIP(bracketed[1]!)?.family ?? 0) : 0;
   const ip = parseIP(v);
   if (ip) return ip.family;
   const v4port = /^([\d.]+):(\d{1,5})$/.exec(v);
-  if (v4port && Number(v4port[2]) <= 65535 && parseIP(v4port[1]!)?.family === 4) return 4;
+  if (v4port && portOk(v4port[2]!) && parseIP(v4port[1]!)?.family === 4) return 4;
   return 0;
 }
 
