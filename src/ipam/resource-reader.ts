@@ -1,22 +1,27 @@
-import { kindInfo, resourceKey, resourcePrefix } from '../api/kinds.js';
+import { randomUUID } from 'node:crypto';
+import { kindInfo, resourceKey } from '../api/kinds.js';
 import type { IPAMConfiguration, IPAMConfigurationSpec, IPPool, IPReservation, Node, Resource, WorkloadEndpoint } from '../api/types.js';
 import type { Datastore } from '../datastore/datastore.js';
-import { decodeResource, encodeResource } from '../datastore/resource-codec.js';
-import { isAlreadyExists, isConflict } from '../errors.js';
+import { ResourceClient } from '../datastore/resource-client.js';
+import { encodeResource } from '../datastore/resource-codec.js';
+import { ConflictError, isAlreadyExists, isConflict } from '../errors.js';
 import { parseCidr, tryParseIp, type Cidr } from './cidr.js';
 import { toIpamConfig, toIpamPool, type IpamConfig, type IpamPool } from './pool-selection.js';
 
 /**
  * The v3 resources IPAM reads (IPPool, IPReservation, IPAMConfiguration, Node, WorkloadEndpoint)
- * and the few it writes (the IPAMConfiguration singleton, pools for `ipam split`). Reads go straight
- * to the datastore through the resource codec.
+ * and the few it writes (the IPAMConfiguration singleton, pools for `ipam split`), all through the
+ * project's ResourceClient so that what IPAM writes is validated like any other resource.
  */
 export class ResourceReader {
-  constructor(private readonly ds: Datastore) {}
+  private readonly client: ResourceClient;
+
+  constructor(private readonly ds: Datastore) {
+    this.client = new ResourceClient(ds);
+  }
 
   private async listKind<R extends Resource>(kind: string): Promise<R[]> {
-    const res = await this.ds.list(resourcePrefix(kindInfo(kind)!));
-    return res.items.map((kv) => decodeResource<R>(kv));
+    return (await this.client.list(kind)).items as R[];
   }
 
   async pools(): Promise<IpamPool[]> {
@@ -32,47 +37,54 @@ export class ResourceReader {
   }
 
   async rawPool(name: string): Promise<IPPool | null> {
-    const kv = await this.ds.get(resourceKey(kindInfo('IPPool')!, name));
-    return kv ? decodeResource<IPPool>(kv) : null;
+    return (await this.client.get('IPPool', name)) as IPPool | null;
   }
 
-  async createPool(p: IPPool): Promise<void> {
-    await this.ds.create(resourceKey(kindInfo('IPPool')!, p.metadata.name), encodeResource(p));
+  /**
+   * Creates a pool that may overlap a disabled pool it replaces (calicoctl's "unsafe create" used
+   * by `ipam split`): validated and defaulted like any pool, but not checked for overlap.
+   */
+  async createReplacementPool(p: IPPool): Promise<void> {
+    const r = this.client.prepare(p);
+    const stored = { ...r, metadata: { ...r.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() } };
+    await this.ds.create(resourceKey(kindInfo('IPPool')!, r.metadata.name), encodeResource(stored));
   }
 
   async updatePool(p: IPPool): Promise<void> {
-    await this.ds.update(resourceKey(kindInfo('IPPool')!, p.metadata.name), encodeResource(p), Number(p.metadata.resourceVersion));
+    await this.client.update(p);
   }
 
   async deletePool(p: IPPool): Promise<void> {
-    await this.ds.delete(resourceKey(kindInfo('IPPool')!, p.metadata.name), Number(p.metadata.resourceVersion));
+    await this.client.delete('IPPool', p.metadata.name, undefined, p.metadata.resourceVersion);
   }
 
   async config(): Promise<IpamConfig> {
-    const kv = await this.ds.get(resourceKey(kindInfo('IPAMConfiguration')!, 'default'));
-    return toIpamConfig(kv ? decodeResource<IPAMConfiguration>(kv).spec : undefined);
+    const r = (await this.client.get('IPAMConfiguration', 'default')) as IPAMConfiguration | null;
+    return toIpamConfig(r?.spec);
   }
 
-  /** Merges `patch` into the `default` IPAMConfiguration, creating it if absent (CAS, bounded). */
+  /**
+   * Merges `patch` into the `default` IPAMConfiguration (created if absent), validated like any
+   * resource: e.g. maxBlocksPerHost > 0 needs strictAffinity true (ValidationError otherwise).
+   */
   async patchConfig(patch: IPAMConfigurationSpec): Promise<IpamConfig> {
-    const key = resourceKey(kindInfo('IPAMConfiguration')!, 'default');
     for (let attempt = 0; attempt < 20; attempt++) {
-      const kv = await this.ds.get(key);
-      const cur: IPAMConfiguration = kv
-        ? decodeResource<IPAMConfiguration>(kv)
-        : { apiVersion: 'projectcalico.org/v3', kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: {} };
-      const spec = { ...toIpamConfig(cur.spec), ...cur.spec, ...patch };
-      const next: IPAMConfiguration = { ...cur, spec };
+      const cur = (await this.client.get('IPAMConfiguration', 'default')) as IPAMConfiguration | null;
+      const next: IPAMConfiguration = {
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'IPAMConfiguration',
+        metadata: cur ? { ...cur.metadata } : { name: 'default' },
+        spec: { ...cur?.spec, ...patch },
+      };
       try {
-        if (kv) await this.ds.update(key, encodeResource(next), kv.modRevision);
-        else await this.ds.create(key, encodeResource(next));
-        return toIpamConfig(spec);
+        const written = cur ? await this.client.update(next) : await this.client.create(next);
+        return toIpamConfig((written as IPAMConfiguration).spec);
       } catch (err) {
         if (isConflict(err) || isAlreadyExists(err)) continue;
         throw err;
       }
     }
-    throw new Error('could not write IPAMConfiguration default: too many concurrent writers');
+    throw new ConflictError('could not write IPAMConfiguration default: too many concurrent writers');
   }
 
   /** Every reserved CIDR (single addresses become /32 or /128). */
@@ -96,13 +108,8 @@ export class ResourceReader {
 
   /** The node's labels, or null when no Node resource of that name exists. */
   async nodeLabels(name: string): Promise<Map<string, string> | null> {
-    const kv = await this.ds.get(resourceKey(kindInfo('Node')!, name));
-    if (!kv) return null;
-    return new Map(Object.entries(decodeResource<Node>(kv).metadata.labels ?? {}));
-  }
-
-  async nodeNames(): Promise<Set<string>> {
-    return new Set((await this.listKind<Node>('Node')).map((n) => n.metadata.name));
+    const n = (await this.client.get('Node', name)) as Node | null;
+    return n ? new Map(Object.entries(n.metadata.labels ?? {})) : null;
   }
 
   async nodes(): Promise<Node[]> {

@@ -19,8 +19,9 @@ const WORKER_TIMEOUT_MS = 300_000;
 async function runScenario(ds: Datastore, url: string, tag: string, nodes: string[]): Promise<void> {
   await addPool(ds, `pool-${tag}`, '10.96.0.0/16', { blockSize: 26 });
   for (const n of new Set(nodes)) await addNode(ds, n);
-  // one node taking all 2000 addresses needs 32 blocks (the default limit is 20)
-  await new IpamClient(ds).configure({ maxBlocksPerHost: 40 });
+  // one node taking all 2000 addresses needs 32 blocks (the default limit is 20); a block limit
+  // requires strict affinity (there is nothing to borrow here anyway)
+  await new IpamClient(ds).configure({ strictAffinity: true, maxBlocksPerHost: 40 });
   const pool = new WorkerPool();
   try {
     const results = await Promise.all(nodes.map((n, i) => pool.run(url, n, PER_WORKER, `${tag}-w${i}`, WORKER_TIMEOUT_MS)));

@@ -6,6 +6,7 @@ import type { IPPoolSpec, Resource } from '../../src/api/types.js';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import { MemoryDatastore } from '../../src/datastore/memory.js';
 import { openDatastore } from '../../src/datastore/open.js';
+import { ResourceClient } from '../../src/datastore/resource-client.js';
 import { encodeResource } from '../../src/datastore/resource-codec.js';
 
 /** Test fixtures: v3 resources written straight into a datastore, and throwaway backends. */
@@ -18,8 +19,9 @@ async function put(ds: Datastore, kind: string, name: string, spec: unknown, ext
   else await ds.create(key, encodeResource(r));
 }
 
-export function addPool(ds: Datastore, name: string, cidr: string, spec: Partial<IPPoolSpec> = {}): Promise<void> {
-  return put(ds, 'IPPool', name, { cidr, ...spec });
+/** Pools go through the ResourceClient, so they are validated and stored defaulted, as in real use. */
+export async function addPool(ds: Datastore, name: string, cidr: string, spec: Partial<IPPoolSpec> = {}): Promise<void> {
+  await new ResourceClient(ds).apply({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr, ...spec } });
 }
 
 export function addNode(ds: Datastore, name: string, labels: Record<string, string> = {}): Promise<void> {

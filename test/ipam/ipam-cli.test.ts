@@ -117,7 +117,11 @@ describe('brindle ipam CLI', () => {
     assert.equal(c.code, 0, c.err);
     assert.match(c.out, /StrictAffinity\s+true\n/);
     assert.match(c.out, /MaxBlocksPerHost\s+7\n/);
-    assert.equal(run('configure', '--strict-affinity', 'false').code, 0);
+    // the configuration is validated like any resource: a block limit needs strict affinity
+    const bad = run('configure', '--strict-affinity', 'false');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^Error: IPAMConfiguration default: spec\.maxBlocksPerHost: maxBlocksPerHost requires strictAffinity: true\n$/);
+    assert.equal(run('configure', '--strict-affinity', 'false', '--max-blocks-per-host', '0').code, 0);
     const s = run('split', '2', '--cidr', 'fd12::/120');
     assert.equal(s.code, 0, s.err);
     assert.equal(s.out, 'IP pool main6 was split into 2 pools.\nCreated split-main6-0 with CIDR fd12::/121\nCreated split-main6-1 with CIDR fd12::80/121\n');

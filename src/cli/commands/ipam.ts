@@ -172,7 +172,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const [i, cidr] of cidrs.entries()) {
         const name = `split-${pool.name}-${i}`;
         const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, ...meta } = raw.metadata;
-        await c.resources.createPool({ ...raw, metadata: { ...meta, name }, spec: { ...raw.spec, cidr: formatCidr(cidr), disabled: false } });
+        await c.resources.createReplacementPool({ ...raw, metadata: { ...meta, name }, spec: { ...raw.spec, cidr: formatCidr(cidr), disabled: false } });
         created.push(`Created ${name} with CIDR ${formatCidr(cidr)}`);
       }
       const disabled = (await c.resources.rawPool(pool.name))!;
