@@ -151,7 +151,8 @@ const K8S_POLICY_NAME_RE = /^(knp|ossg)\.default\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(
 export function checkPolicyName(name: string, namespaced: boolean, path: string, issues: Issues): void {
   if (name.length === 0) return void push(issues, path, 'name is required');
   if (name.length > 253) return void push(issues, path, 'name is longer than 253 characters');
-  if (POLICY_NAME_RE.test(name) && name.split('.').every((l) => l.length <= 63)) return;
+  // As Calico's regexes: no per-label length limit, only the overall 253.
+  if (POLICY_NAME_RE.test(name)) return;
   if (namespaced && K8S_POLICY_NAME_RE.test(name)) return;
   push(issues, path, `policy name "${name}" must be a DNS label, optionally prefixed "<label>." (lower case alphanumeric and '-', starting and ending alphanumeric)`);
 }
