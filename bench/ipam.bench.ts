@@ -16,11 +16,14 @@ import type { BenchRow } from './table.js';
  * ratio says how well block affinity lets nodes allocate without contending.
  */
 const SQLITE_PER_WORKER = 500;
-const ETCD_PER_WORKER = 250;
+const ETCD_PER_WORKER = 150;
+/** Each figure is the best of this many rounds, 1-node and 4-node runs alternating (the machine is shared and noisy). */
+const ROUNDS = 2;
 
-async function measure(ds: Datastore, url: string, tag: string, nodes: string[], perWorker: number): Promise<number> {
-  await addPool(ds, `bench-${tag}`, `10.${100 + nodes.length}.0.0/16`);
-  for (const n of nodes) await addNode(ds, n);
+async function measure(ds: Datastore, url: string, tag: string, nodes: string[], perWorker: number, round: number): Promise<number> {
+  await addPool(ds, `bench-${tag}-${round}`, `10.${100 + round * 8 + nodes.length}.0.0/16`);
+  for (const n of nodes) await addNode(ds, `${n}-${round}`);
+  nodes = nodes.map((n) => `${n}-${round}`);
   const pool = new WorkerPool();
   try {
     // All workers boot and connect first, then start together (boot time is not measured).
@@ -35,10 +38,20 @@ async function measure(ds: Datastore, url: string, tag: string, nodes: string[],
   }
 }
 
+async function rounds(ds: Datastore, url: string, tag: string, perWorker: number): Promise<[number, number]> {
+  let one = 0;
+  let four = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    one = Math.max(one, await measure(ds, url, `${tag}1`, ['solo'], perWorker, r));
+    four = Math.max(four, await measure(ds, url, `${tag}4`, ['a', 'b', 'c', 'd'], perWorker, r));
+  }
+  return [one, four];
+}
+
 function rows(backend: string, one: number, four: number): BenchRow[] {
   return [
-    { bench: 'ipam', metric: `${backend}: 1 node, 1 process`, value: one, unit: 'assign/s' },
-    { bench: 'ipam', metric: `${backend}: 4 nodes, 4 processes`, value: four, unit: 'assign/s', note: 'aggregate' },
+    { bench: 'ipam', metric: `${backend}: 1 node, 1 process`, value: one, unit: 'assign/s', note: `best of ${ROUNDS}` },
+    { bench: 'ipam', metric: `${backend}: 4 nodes, 4 processes`, value: four, unit: 'assign/s', note: `aggregate, best of ${ROUNDS}` },
     { bench: 'ipam', metric: `${backend}: 4-node / 1-node`, value: four / one, unit: 'ratio', note: '4.0 = perfect scaling; this machine has 2 shared cores' },
   ];
 }
@@ -50,9 +63,7 @@ export async function run(): Promise<BenchRow[]> {
     const url = `sqlite:${join(dir, 'bench.db')}`;
     const ds = await openDatastore(url);
     try {
-      const one = await measure(ds, url, 'sq1', ['s-solo'], SQLITE_PER_WORKER);
-      const four = await measure(ds, url, 'sq4', ['s1', 's2', 's3', 's4'], SQLITE_PER_WORKER);
-      out.push(...rows('sqlite', one, four));
+      out.push(...rows('sqlite', ...(await rounds(ds, url, 'sq', SQLITE_PER_WORKER))));
     } finally {
       await ds.close();
     }
@@ -63,9 +74,7 @@ export async function run(): Promise<BenchRow[]> {
   try {
     const ds = await openDatastore(cluster.url);
     try {
-      const one = await measure(ds, cluster.url, 'et1', ['e-solo'], ETCD_PER_WORKER);
-      const four = await measure(ds, cluster.url, 'et4', ['e1', 'e2', 'e3', 'e4'], ETCD_PER_WORKER);
-      out.push(...rows('etcd x3', one, four));
+      out.push(...rows('etcd x3', ...(await rounds(ds, cluster.url, 'et', ETCD_PER_WORKER))));
     } finally {
       await ds.close();
     }
