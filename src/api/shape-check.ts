@@ -1,6 +1,9 @@
 import type { ValidationIssue } from '../errors.js';
 import type { FieldType } from './schema.js';
 
+/** The message of an unknown-field issue (it does not stop semantic validation, a wrong type does). */
+export const UNKNOWN_FIELD = 'unknown field';
+
 /**
  * Checks a decoded JSON/YAML value against a FieldType: unknown fields and wrong JSON types are
  * reported with their path (`spec.ingress[0].destination.portz: unknown field`). It does not look
@@ -55,7 +58,7 @@ export function checkShape(value: unknown, type: FieldType, path: string, issues
       for (const [k, v] of Object.entries(value)) {
         const ft = type.fields[k];
         if (ft) checkShape(v, ft, joinPath(path, k), issues);
-        else if (!type.open) issues.push({ path: joinPath(path, k), message: 'unknown field' });
+        else if (!type.open) issues.push({ path: joinPath(path, k), message: UNKNOWN_FIELD });
       }
       return;
   }

@@ -2,7 +2,7 @@ import type { ValidationIssue } from '../errors.js';
 import { kindInfo, CALICO_API_VERSION } from './kinds.js';
 import { isK8sDocument, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { K8S_SPEC_SCHEMAS, METADATA, SPEC_SCHEMAS } from './schema.js';
-import { checkShape, describe, isPlainObject } from './shape-check.js';
+import { checkShape, describe, isPlainObject, UNKNOWN_FIELD } from './shape-check.js';
 import type { Resource } from './types.js';
 import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
 import { checkAnnotations, checkLabelName, checkLabels, push } from './validate-fields.js';
@@ -22,8 +22,9 @@ import { validatePolicy, validateProfile, validateTier } from './validate-policy
  * Validates one resource document (a Calico v3 resource, or a Kubernetes NetworkPolicy/Namespace)
  * and returns every problem found, each with its field path. An empty list means valid. Pure.
  *
- * Order: document structure (apiVersion, kind, unknown fields, JSON types), then — only if the
- * structure is sound — the kind's semantic rules (formats, ranges, cross-field constraints).
+ * Order: document structure (apiVersion, kind, unknown fields, JSON types), then — unless a field
+ * has the wrong JSON type — the kind's semantic rules (formats, ranges, cross-field constraints), so
+ * a document with an unknown field also gets its other problems reported in the same run.
  * Rules that need other stored resources (pool overlap, tier existence) are the ResourceClient's.
  */
 export function validateResource(doc: unknown): ValidationIssue[] {
@@ -38,13 +39,13 @@ export function validateResource(doc: unknown): ValidationIssue[] {
   if (!info || (info.storedAs !== undefined && !k8s)) return [{ path: 'kind', message: `unknown kind "${kind}"` }];
   if (!k8s && apiVersion !== CALICO_API_VERSION) return [{ path: 'apiVersion', message: `apiVersion "${apiVersion}" is not ${CALICO_API_VERSION} (kind ${kind})` }];
   for (const key of Object.keys(doc)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key) && !(k8s && key === 'status')) issues.push({ path: key, message: 'unknown field' });
+    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key) && !(k8s && key === 'status')) issues.push({ path: key, message: UNKNOWN_FIELD });
   }
   if (!isPlainObject(doc['metadata'])) return [...issues, { path: 'metadata', message: 'metadata is required' }];
   checkShape(doc['metadata'], METADATA, 'metadata', issues);
   const spec = doc['spec'] ?? {};
   checkShape(spec, (k8s ? K8S_SPEC_SCHEMAS : SPEC_SCHEMAS)[brindleKind]!, 'spec', issues);
-  if (issues.length > 0) return issues;
+  if (issues.some((i) => i.message !== UNKNOWN_FIELD)) return issues;
 
   const r = { ...doc, spec } as unknown as Resource;
   const meta = r.metadata;
