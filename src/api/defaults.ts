@@ -1,6 +1,6 @@
 import { BUILTIN_TIERS } from './builtins.js';
 import { deepCopy } from './copy.js';
-import { parseCIDR } from './cidr.js';
+import { tryParseCidr } from '../net/cidr.js';
 import { CALICO_API_VERSION } from './kinds.js';
 import { DEFAULT_TIER, LABEL_TIER, type Resource, type Rule } from './types.js';
 
@@ -75,7 +75,7 @@ function defaultPolicy(r: Resource, spec: Record<string, unknown>): void {
 }
 
 function defaultPool(spec: Record<string, unknown>): void {
-  const cidr = typeof spec['cidr'] === 'string' ? parseCIDR(spec['cidr']) : undefined;
+  const cidr = typeof spec['cidr'] === 'string' ? tryParseCidr(spec['cidr']) : undefined;
   if (spec['blockSize'] === undefined && cidr) spec['blockSize'] = cidr.family === 4 ? 26 : 122;
   spec['ipipMode'] ??= 'Never';
   spec['vxlanMode'] ??= 'Never';

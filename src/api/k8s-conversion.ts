@@ -1,4 +1,4 @@
-import { formatCIDR, parseCIDR } from './cidr.js';
+import { formatCidr, tryParseCidr } from '../net/cidr.js';
 import {
   DEFAULT_TIER,
   K8S_POLICY_PREFIX,
@@ -182,8 +182,8 @@ function k8sPeerToEntityRule(peer: K8sNetworkPolicyPeer | null): EntityRule {
 }
 
 function canonicalCIDR(s: string): string {
-  const c = parseCIDR(s, true);
-  return c ? formatCIDR(c) : s;
+  const c = tryParseCidr(s, { allowBareIp: true });
+  return c ? formatCidr(c) : s;
 }
 
 /** Parses a port list entry into a numeric range, or undefined for a named port. */

@@ -1,4 +1,4 @@
-import { parseCIDR, parseIP } from './cidr.js';
+import { tryParseCidr, tryParseIp } from '../net/cidr.js';
 import type { BGPConfigurationSpec, BGPFilterRule, BGPFilterSpec, BGPPeerSpec, Resource } from './types.js';
 import {
   checkASNumber,
@@ -29,11 +29,11 @@ export function checkSingletonName(kind: string, name: string, issues: Issues, a
 export function peerIPFamily(v: string): 0 | 4 | 6 {
   const portOk = (p: string): boolean => Number(p) >= 1 && Number(p) <= 65535;
   const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(v);
-  if (bracketed) return portOk(bracketed[2]!) ? (parseIP(bracketed[1]!)?.family ?? 0) : 0;
-  const ip = parseIP(v);
+  if (bracketed) return portOk(bracketed[2]!) ? (tryParseIp(bracketed[1]!)?.family ?? 0) : 0;
+  const ip = tryParseIp(v);
   if (ip) return ip.family;
   const v4port = /^([\d.]+):(\d{1,5})$/.exec(v);
-  if (v4port && portOk(v4port[2]!) && parseIP(v4port[1]!)?.family === 4) return 4;
+  if (v4port && portOk(v4port[2]!) && tryParseIp(v4port[1]!)?.family === 4) return 4;
   return 0;
 }
 
@@ -68,7 +68,7 @@ export function validateBGPPeer(r: Resource, issues: Issues): void {
   if (spec.numAllowedLocalASNumbers !== undefined && spec.numAllowedLocalASNumbers < 0) push(issues, 'spec.numAllowedLocalASNumbers', 'must not be negative');
   if (spec.ttlSecurity !== undefined && (spec.ttlSecurity < 0 || spec.ttlSecurity > 255)) push(issues, 'spec.ttlSecurity', `ttlSecurity ${spec.ttlSecurity} is out of range 0-255`);
   if (spec.reachableBy) {
-    const gw = parseIP(spec.reachableBy);
+    const gw = tryParseIp(spec.reachableBy);
     if (!gw) push(issues, 'spec.reachableBy', `"${spec.reachableBy}" is not a valid IP address`);
     else if (!spec.peerIP) push(issues, 'spec.reachableBy', 'reachableBy requires peerIP');
     else if (family !== 0 && gw.family !== family) push(issues, 'spec.reachableBy', 'reachableBy must be the same IP family as peerIP');
@@ -144,7 +144,7 @@ function checkFilterRule(rule: BGPFilterRule, path: string, family: 4 | 6, issue
   let prefix = 0;
   if (rule.cidr) {
     const c = checkCIDR(rule.cidr, `${path}.cidr`, issues, { family });
-    if (c) prefix = c.prefixLength;
+    if (c) prefix = c.prefix;
     if (!rule.matchOperator) push(issues, `${path}.matchOperator`, 'matchOperator is required with cidr');
   } else if (rule.matchOperator) push(issues, `${path}.cidr`, 'cidr is required with matchOperator');
   if (rule.matchOperator && !['Equal', 'NotEqual', 'In', 'NotIn'].includes(rule.matchOperator)) {
@@ -191,7 +191,7 @@ export function validateFelixConfiguration(r: Resource, issues: Issues): void {
     v.forEach((p: { protocol?: string; port?: number; net?: string }, i) => {
       if (p.port === undefined || p.port < 1 || p.port > 65535) push(issues, `spec.${f}[${i}].port`, `port ${p.port ?? '(missing)'} is out of range 1-65535`);
       if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(p.protocol)) push(issues, `spec.${f}[${i}].protocol`, 'protocol must be TCP, UDP or SCTP');
-      if (p.net !== undefined && !parseCIDR(p.net, true)) push(issues, `spec.${f}[${i}].net`, `"${p.net}" is not a valid CIDR`);
+      if (p.net !== undefined && !tryParseCidr(p.net, { allowBareIp: true })) push(issues, `spec.${f}[${i}].net`, `"${p.net}" is not a valid CIDR`);
     });
   }
 }

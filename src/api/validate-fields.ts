@@ -1,5 +1,5 @@
 import type { ValidationIssue } from '../errors.js';
-import { formatCIDR, parseCIDR, parseIP, type IPFamily, type ParsedCIDR } from './cidr.js';
+import { formatCidr, isMasked, tryParseCidr, tryParseIp, type IpFamily, type ParsedCidr } from '../net/cidr.js';
 import { parseSelector, SelectorParseError, type Selector } from '../selector/index.js';
 import { joinPath } from './shape-check.js';
 
@@ -108,14 +108,14 @@ export function usesGlobal(selector: string): boolean {
 }
 
 /** A CIDR (or, with allowBareIP, a plain address). */
-export function checkCIDR(v: string, path: string, issues: Issues, opts: { allowBareIP?: boolean; strict?: boolean; family?: IPFamily } = {}): ParsedCIDR | undefined {
-  const c = parseCIDR(v, opts.allowBareIP ?? false);
+export function checkCIDR(v: string, path: string, issues: Issues, opts: { allowBareIP?: boolean; strict?: boolean; family?: IpFamily } = {}): ParsedCidr | undefined {
+  const c = tryParseCidr(v, { allowBareIp: opts.allowBareIP ?? false });
   if (!c) {
     push(issues, path, `"${v}" is not a valid ${opts.allowBareIP ? 'IP address or CIDR' : 'CIDR'}`);
     return undefined;
   }
-  if (opts.strict && c.address !== c.network) {
-    push(issues, path, `CIDR "${v}" has host bits set; the network is ${formatCIDR(c)}`);
+  if (opts.strict && !isMasked(c)) {
+    push(issues, path, `CIDR "${v}" has host bits set; the network is ${formatCidr(c)}`);
   }
   if (opts.family && c.family !== opts.family) {
     push(issues, path, `"${v}" is not an IPv${opts.family} ${opts.allowBareIP ? 'address' : 'CIDR'}`);
@@ -125,8 +125,8 @@ export function checkCIDR(v: string, path: string, issues: Issues, opts: { allow
 }
 
 
-export function checkIP(v: string, path: string, issues: Issues, family?: IPFamily): boolean {
-  const ip = parseIP(v);
+export function checkIP(v: string, path: string, issues: Issues, family?: IpFamily): boolean {
+  const ip = tryParseIp(v);
   if (!ip) return push(issues, path, `"${v}" is not a valid IP address`);
   if (family && ip.family !== family) return push(issues, path, `"${v}" is not an IPv${family} address`);
   return true;

@@ -1,4 +1,4 @@
-import { cidrContains } from './cidr.js';
+import { cidrCovers } from '../net/cidr.js';
 import type { K8sLabelSelector, K8sNetworkPolicy, K8sNetworkPolicyPeer, K8sNetworkPolicyPort } from './k8s-conversion.js';
 import { checkCIDR, checkLabelName, checkLabels, checkQualifiedName, checkSubdomainName, isValidPortName, push, type Issues } from './validate-fields.js';
 
@@ -55,7 +55,7 @@ function checkPeer(peer: K8sNetworkPolicyPeer, path: string, issues: Issues): vo
     const cidr = checkCIDR(peer.ipBlock.cidr ?? '', `${path}.ipBlock.cidr`, issues);
     (peer.ipBlock.except ?? []).forEach((x, i) => {
       const ex = checkCIDR(x, `${path}.ipBlock.except[${i}]`, issues);
-      if (cidr && ex && !cidrContains(cidr, ex)) push(issues, `${path}.ipBlock.except[${i}]`, `"${x}" is not within the ipBlock cidr ${peer.ipBlock!.cidr}`);
+      if (cidr && ex && !cidrCovers(cidr, ex)) push(issues, `${path}.ipBlock.except[${i}]`, `"${x}" is not within the ipBlock cidr ${peer.ipBlock!.cidr}`);
     });
     return;
   }

@@ -1,4 +1,4 @@
-import { cidrContains, cidrsOverlap, parseCIDR, type ParsedCIDR } from './cidr.js';
+import { cidrContains, cidrOverlaps, parseCidr, parseIp, tryParseCidr, type Cidr } from '../net/cidr.js';
 import type {
   EndpointPort,
   HostEndpointSpec,
@@ -31,26 +31,26 @@ import {
  * CEL markers in `ippool.go`, `ipamconfig.go`, `hostendpoint.go`, `workloadendpoint.go`).
  */
 
-const LINK_LOCAL = [parseCIDR('169.254.0.0/16')!, parseCIDR('fe80::/10')!];
+const LINK_LOCAL = [parseCidr('169.254.0.0/16'), parseCidr('fe80::/10')];
 const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'];
 const ALLOWED_USES = ['Workload', 'Tunnel', 'LoadBalancer'];
 
 export function validateIPPool(r: Resource, issues: Issues): void {
   const spec = r.spec as IPPoolSpec;
   checkSubdomainName(r.metadata.name ?? '', 'metadata.name', issues);
-  let cidr: ParsedCIDR | undefined;
+  let cidr: Cidr | undefined;
   if (spec.cidr === undefined || spec.cidr === '') push(issues, 'spec.cidr', 'cidr is required');
   else cidr = checkCIDR(spec.cidr, 'spec.cidr', issues, { strict: true });
   if (cidr) {
     for (const ll of LINK_LOCAL) {
-      if (cidrsOverlap(cidr, ll)) push(issues, 'spec.cidr', `IP pool ${spec.cidr} overlaps the link-local range ${ll.family === 4 ? '169.254.0.0/16' : 'fe80::/10'}`);
+      if (cidrOverlaps(cidr, ll)) push(issues, 'spec.cidr', `IP pool ${spec.cidr} overlaps the link-local range ${ll.family === 4 ? '169.254.0.0/16' : 'fe80::/10'}`);
     }
   }
   if (spec.blockSize !== undefined && cidr) {
     const [lo, hi] = cidr.family === 4 ? [20, 32] : [116, 128];
     if (spec.blockSize < lo || spec.blockSize > hi) push(issues, 'spec.blockSize', `blockSize ${spec.blockSize} is out of range ${lo}-${hi} for an IPv${cidr.family} pool`);
-    else if (cidr.prefixLength > spec.blockSize && !spec.disabled) {
-      push(issues, 'spec.blockSize', `the pool's prefix length /${cidr.prefixLength} is longer than its blockSize ${spec.blockSize}`);
+    else if (cidr.prefix > spec.blockSize && !spec.disabled) {
+      push(issues, 'spec.blockSize', `the pool's prefix length /${cidr.prefix} is longer than its blockSize ${spec.blockSize}`);
     }
   }
   for (const f of ['ipipMode', 'vxlanMode'] as const) {
@@ -125,20 +125,20 @@ function checkEndpointPorts(ports: EndpointPort[] | undefined, path: string, req
 export function validateWorkloadEndpoint(r: Resource, issues: Issues): void {
   const spec = r.spec as WorkloadEndpointSpec;
   checkSubdomainName(r.metadata.name ?? '', 'metadata.name', issues);
-  const nets: ParsedCIDR[] = [];
+  const nets: Cidr[] = [];
   (spec.ipNetworks ?? []).forEach((n, i) => {
     const c = checkCIDR(n, `spec.ipNetworks[${i}]`, issues, { allowBareIP: true });
     if (!c) return;
-    if (c.prefixLength !== (c.family === 4 ? 32 : 128)) push(issues, `spec.ipNetworks[${i}]`, `workload address "${n}" must be a /32 (IPv4) or /128 (IPv6)`);
+    if (c.prefix !== (c.family === 4 ? 32 : 128)) push(issues, `spec.ipNetworks[${i}]`, `workload address "${n}" must be a /32 (IPv4) or /128 (IPv6)`);
     else nets.push(c);
   });
   (spec.ipNATs ?? []).forEach((nat, i) => {
     const p = `spec.ipNATs[${i}]`;
     if (checkIP(nat.internalIP ?? '', `${p}.internalIP`, issues)) {
-      const ip = parseCIDR(nat.internalIP, true)!;
+      const ip = parseIp(nat.internalIP);
       if (!nets.some((n) => cidrContains(n, ip))) push(issues, `${p}.internalIP`, `internalIP ${nat.internalIP} is not one of the endpoint's ipNetworks`);
     }
-    if (checkIP(nat.externalIP ?? '', `${p}.externalIP`, issues) && parseCIDR(nat.internalIP ?? '', true)?.family !== parseCIDR(nat.externalIP, true)?.family) {
+    if (checkIP(nat.externalIP ?? '', `${p}.externalIP`, issues) && tryParseCidr(nat.internalIP ?? '', { allowBareIp: true })?.family !== tryParseCidr(nat.externalIP, { allowBareIp: true })?.family) {
       push(issues, `${p}.externalIP`, 'internalIP and externalIP must be the same IP family');
     }
   });
@@ -194,7 +194,7 @@ export function validateNode(r: Resource, issues: Issues): void {
   if (spec.wireguard?.interfaceIPv4Address) checkIP(spec.wireguard.interfaceIPv4Address, 'spec.wireguard.interfaceIPv4Address', issues, 4);
   if (spec.wireguard?.interfaceIPv6Address) checkIP(spec.wireguard.interfaceIPv6Address, 'spec.wireguard.interfaceIPv6Address', issues, 6);
   (spec.addresses ?? []).forEach((a, i) => {
-    if (!parseCIDR(a.address ?? '', true)) push(issues, `spec.addresses[${i}].address`, `"${a.address}" is not a valid IP address or CIDR`);
+    if (!tryParseCidr(a.address ?? '', { allowBareIp: true })) push(issues, `spec.addresses[${i}].address`, `"${a.address}" is not a valid IP address or CIDR`);
     if (a.type !== undefined && !NODE_ADDRESS_TYPES.includes(a.type)) push(issues, `spec.addresses[${i}].type`, `address type "${a.type}" is not one of ${NODE_ADDRESS_TYPES.join(', ')}`);
   });
   (spec.orchRefs ?? []).forEach((o, i) => {

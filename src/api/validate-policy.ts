@@ -1,5 +1,5 @@
 import { BUILTIN_TIERS } from './builtins.js';
-import type { IPFamily } from './cidr.js';
+import type { IpFamily } from '../net/cidr.js';
 import type { EntityRule, GlobalNetworkPolicySpec, Port, Resource, Rule, StagedNetworkPolicySpec, TierSpec } from './types.js';
 import {
   checkAnnotations,
@@ -74,7 +74,7 @@ export function validateRule(rule: Rule, path: string, ctx: RuleContext, issues:
     });
   }
   if (rule.metadata?.annotations) checkAnnotations(rule.metadata.annotations, sub(sub(path, 'metadata'), 'annotations'), issues);
-  const families = new Set<IPFamily>();
+  const families = new Set<IpFamily>();
   for (const side of ['source', 'destination'] as const) {
     const e = rule[side];
     if (e) validateEntityRule(e, sub(path, side), side, proto, rule.protocol !== undefined, ctx, families, issues);
@@ -92,7 +92,7 @@ function validateEntityRule(
   proto: number | undefined,
   protoSet: boolean,
   ctx: RuleContext,
-  families: Set<IPFamily>,
+  families: Set<IpFamily>,
   issues: Issues,
 ): void {
   for (const field of ['nets', 'notNets'] as const) {
@@ -102,7 +102,7 @@ function validateEntityRule(
       const c = checkCIDR(n, sub(sub(path, field), i), issues, { allowBareIP: true, strict: true });
       if (!c) return;
       families.add(c.family);
-      if (field === 'notNets' && c.prefixLength === 0) push(issues, sub(sub(path, field), i), `notNets may not contain "${n}": it would match nothing`);
+      if (field === 'notNets' && c.prefix === 0) push(issues, sub(sub(path, field), i), `notNets may not contain "${n}": it would match nothing`);
     });
   }
   for (const field of ['selector', 'notSelector'] as const) {

@@ -1,4 +1,5 @@
-import { CompiledRule, IpSetLookup, parseAddr, protocolHasPorts, protocolLabel, protocolNumber, type Addr, type Packet } from './rule-matcher.js';
+import { parseIp } from '../net/cidr.js';
+import { addrOf, CompiledRule, IpSetLookup, protocolHasPorts, protocolLabel, protocolNumber, type Addr, type Packet } from './rule-matcher.js';
 import type { ActivePolicy, ActiveProfile, CalcSnapshot, EndpointState, ParsedRule, RuleAction, TierInfo } from './types.js';
 
 /**
@@ -115,7 +116,7 @@ export function endpointLabel(ep: EndpointState): string {
 export function endpointAddr(ep: EndpointState, family: 4 | 6): Addr | undefined {
   const nets = family === 4 ? ep.ipv4Nets : ep.ipv6Nets;
   const first = nets[0];
-  return first === undefined ? undefined : parseAddr(first.split('/')[0]!);
+  return first === undefined ? undefined : addrOf(parseIp(first.split('/')[0]!));
 }
 
 export class FlowEvaluator {
@@ -346,12 +347,12 @@ function notEvaluated(direction: Direction, reason: string): NotEvaluated {
 }
 
 function familyOf(from: FlowPeer, to: FlowPeer): 4 | 6 {
-  for (const p of [from, to]) if ('ip' in p) return parseAddr(p.ip).family;
+  for (const p of [from, to]) if ('ip' in p) return parseIp(p.ip).family;
   return 4;
 }
 
 function peerAddr(p: FlowPeer, family: 4 | 6): Addr {
-  if ('ip' in p) return parseAddr(p.ip);
+  if ('ip' in p) return addrOf(parseIp(p.ip));
   const a = endpointAddr(p.endpoint, family);
   if (!a) throw new Error(`endpoint ${endpointLabel(p.endpoint)} has no IPv${family} address`);
   return a;

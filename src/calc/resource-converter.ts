@@ -9,7 +9,7 @@ import type {
 } from '../api/types.js';
 import { DEFAULT_TIER, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_PROFILE_PREFIX } from '../api/types.js';
 import { builtinResource } from '../api/builtins.js';
-import { parseCIDR, formatIP } from '../api/cidr.js';
+import { formatCidr, tryParseCidr } from '../net/cidr.js';
 import type { BackendRule, EndpointModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
 import { entityRuleSelector, globalPolicySelector, namespacedPolicySelector } from './selector-composition.js';
 import type { PolicyIdentity } from './types.js';
@@ -110,9 +110,9 @@ export function toTierModel(res: Resource): TierModel {
 
 /** `10.0.0.1` → `10.0.0.1/32`; CIDRs are masked; unparsable entries are dropped. */
 export function toCidr(s: string): { cidr: string; family: 4 | 6 } | undefined {
-  const c = parseCIDR(String(s), true);
+  const c = tryParseCidr(String(s), { allowBareIp: true });
   if (!c) return undefined;
-  return { cidr: `${formatIP(c.family, c.network)}/${c.prefixLength}`, family: c.family };
+  return { cidr: formatCidr(c), family: c.family };
 }
 
 const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };

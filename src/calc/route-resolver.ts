@@ -11,7 +11,7 @@
  * One destination, one route: the most specific source wins (workload > block > tunnel > host).
  * Recomputes only dirty destinations in `flush()`. IPv4 only for VXLAN; no WireGuard, no IPIP.
  */
-import { formatIP, parseCIDR, cidrContains, type ParsedCIDR } from '../api/cidr.js';
+import { blockFor, cidrContains, cidrCovers, familyBits, formatCidr, formatIp, ipAt, tryParseCidr, tryParseIp, type Cidr } from '../net/cidr.js';
 import type { IPPoolSpec, NodeSpec, Resource } from '../api/types.js';
 import type { RouteType, RouteUpdate, VtepUpdate } from './types.js';
 import { createHash } from 'node:crypto';
@@ -23,8 +23,8 @@ export interface RouteCallbacks {
   onVtepRemoved(node: string): void;
 }
 
-interface NodeInfo { ip?: string; subnet?: ParsedCIDR; tunnelIP?: string; mac?: string }
-interface PoolInfo { cidr: ParsedCIDR; vxlanMode: string; natOutgoing: boolean }
+interface NodeInfo { ip?: string; subnet?: Cidr; tunnelIP?: string; mac?: string }
+interface PoolInfo { cidr: Cidr; vxlanMode: string; natOutgoing: boolean }
 interface Source { kind: 'host' | 'tunnel' | 'block' | 'workload'; node: string; interfaceName?: string }
 
 const RANK: Record<Source['kind'], number> = { workload: 4, block: 3, tunnel: 2, host: 1 };
@@ -61,13 +61,13 @@ export class RouteResolver {
     this.setSource(`tunnel:${name}`, info?.tunnelIP ? [`${info.tunnelIP}/32`] : [], { kind: 'tunnel', node: name });
     this.dirtyVteps.add(name);
     // The local node's subnet decides CrossSubnet for everyone; another node's IP only its own routes.
-    if (name === this.hostname && old?.subnet?.network !== info?.subnet?.network) this.markAll();
+    if (name === this.hostname && old?.subnet?.base !== info?.subnet?.base) this.markAll();
     else this.markNode(name);
   }
 
   onPoolUpdate(name: string, res: Resource | null): void {
     const spec = res?.spec as IPPoolSpec | undefined;
-    const cidr = spec?.cidr ? parseCIDR(spec.cidr) : undefined;
+    const cidr = spec?.cidr ? tryParseCidr(spec.cidr) : undefined;
     if (spec && cidr) this.pools.set(name, { cidr, vxlanMode: spec.vxlanMode ?? 'Never', natOutgoing: !!spec.natOutgoing });
     else this.pools.delete(name);
     this.markAll();
@@ -76,7 +76,7 @@ export class RouteResolver {
   /** An IPAM block value (`{cidr, affinity: 'host:<node>' | null}`) or null. */
   onBlockUpdate(key: string, value: unknown): void {
     const b = value as { cidr?: unknown; affinity?: unknown; deleted?: unknown } | null;
-    const cidr = typeof b?.cidr === 'string' ? parseCIDR(b.cidr) : undefined;
+    const cidr = typeof b?.cidr === 'string' ? tryParseCidr(b.cidr) : undefined;
     const node = typeof b?.affinity === 'string' && b.affinity.startsWith('host:') ? b.affinity.slice(5) : undefined;
     for (const d of this.dstsOf.get(`block:${key}`) ?? []) {
       this.blockOwners.delete(d);
@@ -84,7 +84,7 @@ export class RouteResolver {
       this.markInside(d);
     }
     if (cidr && node && b?.deleted !== true) {
-      const dst = `${formatIP(cidr.family, cidr.network)}/${cidr.prefixLength}`;
+      const dst = formatCidr(cidr);
       this.blockOwners.set(dst, node);
       this.countLength(dst, +1);
       this.markInside(dst);
@@ -103,15 +103,15 @@ export class RouteResolver {
 
   /** Borrowed-IP routes depend on block ownership: re-check the workload addresses inside a block. */
   private markInside(blockDst: string): void {
-    const c = parseCIDR(blockDst)!;
-    const hostBits = (c.family === 4 ? 32 : 128) - c.prefixLength;
+    const c = tryParseCidr(blockDst)!;
+    const hostBits = familyBits(c.family) - c.prefix;
     if (hostBits > 12) {
       for (const [dst, srcs] of this.sources) for (const s of srcs.values()) if (s.kind === 'workload') this.dirtyDsts.add(dst);
       return;
     }
     const suffix = c.family === 4 ? '/32' : '/128';
     for (let i = 0n; i < 1n << BigInt(hostBits); i++) {
-      const dst = formatIP(c.family, c.network + i) + suffix;
+      const dst = formatIp(ipAt(c, i)) + suffix;
       if (this.sources.has(dst)) this.dirtyDsts.add(dst);
     }
   }
@@ -168,21 +168,19 @@ export class RouteResolver {
   }
 
   private poolOf(dst: string): PoolInfo | undefined {
-    const c = parseCIDR(dst);
+    const c = tryParseCidr(dst);
     if (!c) return undefined;
     let best: PoolInfo | undefined;
-    for (const p of this.pools.values()) if (cidrContains(p.cidr, c) && (!best || p.cidr.prefixLength > best.cidr.prefixLength)) best = p;
+    for (const p of this.pools.values()) if (cidrCovers(p.cidr, c) && (!best || p.cidr.prefix > best.cidr.prefix)) best = p;
     return best;
   }
 
   private isBorrowed(dst: string, node: string): boolean {
-    const c = parseCIDR(dst);
+    const c = tryParseCidr(dst);
     if (!c) return true;
-    const bits = c.family === 4 ? 32 : 128;
     for (const len of this.blockLengths.keys()) {
-      if (len > c.prefixLength) continue;
-      const mask = len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(bits - len);
-      const owner = this.blockOwners.get(`${formatIP(c.family, c.network & mask)}/${len}`);
+      if (len > c.prefix) continue;
+      const owner = this.blockOwners.get(formatCidr(blockFor({ family: c.family, value: c.base }, len)));
       if (owner !== undefined) return owner !== node;
     }
     return true;
@@ -219,23 +217,23 @@ export class RouteResolver {
     if (pool.vxlanMode === 'Always') return true;
     if (pool.vxlanMode !== 'CrossSubnet') return false;
     const mine = this.nodes.get(this.hostname)?.subnet;
-    const ip = parseCIDR(n.ip, true);
+    const ip = tryParseIp(n.ip);
     return !mine || !ip || !cidrContains(mine, ip);
   }
 }
 
 function nodeInfo(spec: NodeSpec | undefined): NodeInfo {
   const info: NodeInfo = {};
-  const bgp = spec?.bgp?.ipv4Address ? parseCIDR(spec.bgp.ipv4Address, true) : undefined;
+  const bgp = spec?.bgp?.ipv4Address ? tryParseCidr(spec.bgp.ipv4Address, { allowBareIp: true }) : undefined;
   if (bgp && bgp.family === 4) {
-    info.ip = formatIP(4, bgp.address);
+    info.ip = formatIp({ family: 4, value: bgp.address });
     info.subnet = bgp;
   } else {
-    const addr = (spec?.addresses ?? []).map((a) => parseCIDR(a.address, true)).find((c) => c?.family === 4);
-    if (addr) info.ip = formatIP(4, addr.address);
+    const addr = (spec?.addresses ?? []).map((a) => tryParseCidr(a.address, { allowBareIp: true })).find((c) => c?.family === 4);
+    if (addr) info.ip = formatIp({ family: 4, value: addr.address });
   }
-  const tunnel = spec?.ipv4VXLANTunnelAddr ? parseCIDR(spec.ipv4VXLANTunnelAddr, true) : undefined;
-  if (tunnel) info.tunnelIP = formatIP(tunnel.family, tunnel.address);
+  const tunnel = spec?.ipv4VXLANTunnelAddr ? tryParseCidr(spec.ipv4VXLANTunnelAddr, { allowBareIp: true }) : undefined;
+  if (tunnel) info.tunnelIP = formatIp({ family: tunnel.family, value: tunnel.address });
   if (spec?.vxlanTunnelMACAddr) info.mac = spec.vxlanTunnelMACAddr.toLowerCase();
   return info;
 }

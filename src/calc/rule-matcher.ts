@@ -1,3 +1,4 @@
+import { cidrContains, familyBits, formatIp, parseCidr, parseIp, type Cidr, type IpAddr } from '../net/cidr.js';
 import type { CalcSnapshot, IpSetType, ParsedRule, PortRange } from './types.js';
 
 /**
@@ -7,11 +8,13 @@ import type { CalcSnapshot, IpSetType, ParsedRule, PortRange } from './types.js'
  * lookups. It does not walk tiers or policies (that is `explain.ts`) and does not know endpoints.
  */
 
-/** An address parsed once: `text` is canonical, `num` the integer value (number for v4, bigint for v6). */
-export interface Addr {
-  family: 4 | 6;
+/** A packet address, parsed once: the address and its canonical text (the key of IP set host lookups). */
+export interface Addr extends IpAddr {
   text: string;
-  num: number | bigint;
+}
+
+export function addrOf(ip: IpAddr): Addr {
+  return { family: ip.family, value: ip.value, text: formatIp(ip) };
 }
 
 /** What a rule is matched against. `dstPort`/`srcPort` absent means the protocol has no ports (ICMP). */
@@ -49,88 +52,6 @@ export function protocolHasPorts(n: number): boolean {
   return n === 6 || n === 17 || n === 132 || n === 136;
 }
 
-/** Parses an IPv4 or IPv6 address (no prefix). Throws with the offending text. */
-export function parseAddr(text: string): Addr {
-  const s = text.trim();
-  if (s.includes(':')) {
-    const num = parseV6(s);
-    if (num === undefined) throw new Error(`"${text}" is not a valid IP address`);
-    return { family: 6, text: formatV6(num), num };
-  }
-  const parts = s.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new Error(`"${text}" is not a valid IP address`);
-  const num = parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-  return { family: 4, text: parts.map(Number).join('.'), num };
-}
-
-function parseV6(s: string): bigint | undefined {
-  let body = s;
-  let tailV4: number[] = [];
-  const lastColon = body.lastIndexOf(':');
-  if (body.slice(lastColon + 1).includes('.')) {
-    try {
-      const v4 = parseAddr(body.slice(lastColon + 1)).num as number;
-      tailV4 = [Math.floor(v4 / 65536), v4 % 65536];
-      body = body.slice(0, lastColon + 1) + '0';
-    } catch {
-      return undefined;
-    }
-  }
-  const halves = body.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === '' ? [] : h.split(':'));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (tailV4.length) (halves.length === 2 ? tail : head).pop();
-  const all = [...head, ...(halves.length === 2 ? new Array<string>(8 - head.length - tail.length - tailV4.length).fill('0') : []), ...tail];
-  const words = [...all.map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)), ...tailV4];
-  if (words.length !== 8 || words.some((w) => Number.isNaN(w))) return undefined;
-  return words.reduce((acc, w) => (acc << 16n) | BigInt(w), 0n);
-}
-
-/** RFC 5952 text: lower case, leading zeros dropped, the longest run (≥2) of zero groups as `::`. */
-function formatV6(n: bigint): string {
-  const words: string[] = [];
-  for (let i = 7; i >= 0; i--) words.push(((n >> BigInt(i * 16)) & 0xffffn).toString(16));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && words[j] === '0') j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return words.join(':');
-  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
-}
-
-export interface Cidr {
-  family: 4 | 6;
-  prefix: number;
-  base: number | bigint;
-}
-
-/** Parses `10.0.0.0/8`, `fd00::/64` or a bare address (a host prefix). */
-export function parseCidr(text: string): Cidr {
-  const slash = text.indexOf('/');
-  const addr = parseAddr(slash < 0 ? text : text.slice(0, slash));
-  const max = addr.family === 4 ? 32 : 128;
-  const prefix = slash < 0 ? max : Number(text.slice(slash + 1));
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`"${text}" is not a valid CIDR`);
-  return { family: addr.family, prefix, base: addr.num };
-}
-
-export function cidrContains(c: Cidr, a: Addr): boolean {
-  if (c.family !== a.family) return false;
-  if (c.prefix === 0) return true;
-  if (a.family === 4) {
-    const shift = 32 - c.prefix;
-    return Math.floor((a.num as number) / 2 ** shift) === Math.floor((c.base as number) / 2 ** shift);
-  }
-  const shift = BigInt(128 - c.prefix);
-  return (a.num as bigint) >> shift === (c.base as bigint) >> shift;
-}
-
 /** One IP set, indexed for membership tests. */
 export class IpSetIndex {
   private readonly hosts = new Set<string>();
@@ -142,11 +63,11 @@ export class IpSetIndex {
       if (type === 'ip-and-port') {
         const m2 = /^(.+),([A-Za-z0-9]+):(\d+)$/.exec(m);
         if (!m2) continue;
-        this.ports.add(portKey(parseAddr(m2[1]!).text, protocolNumber(m2[2]!), Number(m2[3])));
+        this.ports.add(portKey(formatIp(parseIp(m2[1]!)), protocolNumber(m2[2]!), Number(m2[3])));
         continue;
       }
-      const c = parseCidr(m);
-      if (c.prefix === (c.family === 4 ? 32 : 128)) this.hosts.add(parseAddr(m.split('/')[0]!).text);
+      const c = parseCidr(m, { allowBareIp: true });
+      if (c.prefix === familyBits(c.family)) this.hosts.add(formatIp({ family: c.family, value: c.base }));
       else this.nets.push(c);
     }
   }
@@ -211,7 +132,7 @@ export class CompiledRule {
     if (r.notIcmp) add((p) => !icmpMatches(r.notIcmp!, p), () => 'ICMP type/code is excluded');
     const nets = (list: string[] | undefined, side: 'src' | 'dst', negate: boolean) => {
       if (!list || list.length === 0) return;
-      const cidrs = list.map(parseCidr);
+      const cidrs = list.map((n) => parseCidr(n, { allowBareIp: true }));
       const word = side === 'src' ? 'source' : 'destination';
       const inAny = (p: Packet) => cidrs.some((c) => cidrContains(c, p[side]));
       if (negate) add((p) => !inAny(p), (p) => `${word} ${p[side].text} is in an excluded net (${list.join(', ')})`);

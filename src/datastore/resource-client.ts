@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { builtinResource, builtinResources } from '../api/builtins.js';
-import { cidrsOverlap, parseCIDR } from '../api/cidr.js';
+import { cidrOverlaps, tryParseCidr } from '../net/cidr.js';
 import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
 import { inSchemaOrder } from '../api/field-order.js';
 import { describeResource, prepareResource } from '../api/prepare.js';
@@ -223,13 +223,13 @@ function immutableFieldIssues(existing: Resource, next: Resource): ValidationIss
 }
 
 function poolOverlapIssues(pool: Resource, others: Resource[]): ValidationIssue[] {
-  const cidr = parseCIDR((pool.spec as IPPoolSpec).cidr);
+  const cidr = tryParseCidr((pool.spec as IPPoolSpec).cidr);
   if (!cidr) return [];
   const issues: ValidationIssue[] = [];
   for (const o of others) {
     if (o.metadata.name === pool.metadata.name) continue;
-    const oc = parseCIDR((o.spec as IPPoolSpec).cidr);
-    if (oc && cidrsOverlap(cidr, oc)) issues.push({ path: 'spec.cidr', message: `IP pool ${(pool.spec as IPPoolSpec).cidr} overlaps IP pool "${o.metadata.name}" (${(o.spec as IPPoolSpec).cidr})` });
+    const oc = tryParseCidr((o.spec as IPPoolSpec).cidr);
+    if (oc && cidrOverlaps(cidr, oc)) issues.push({ path: 'spec.cidr', message: `IP pool ${(pool.spec as IPPoolSpec).cidr} overlaps IP pool "${o.metadata.name}" (${(o.spec as IPPoolSpec).cidr})` });
   }
   return issues;
 }

@@ -1,7 +1,7 @@
 import { ConflictError, ExhaustedError, isConflict, isNotFound } from '../errors.js';
 import { affinityNode, assignFromBlock, assignOrdinal, collectCooldown, freeCount, hostAffinity, isEmpty, ordinalUnavailable, type AllocationBlock, type Assigned } from './block.js';
 import type { BlockClaimer } from './block-claimer.js';
-import { blockCount, cidrCovers, formatCidr, formatIp, ordinalOf, parseCidr, type Cidr, type IpAddr, type IpFamily } from './cidr.js';
+import { blockCount, cidrCovers, formatCidr, formatIp, ordinalOf, parseCidr, type Cidr, type IpAddr, type IpFamily } from '../net/cidr.js';
 import { DATASTORE_RETRIES, type IpamStore, type Versioned } from './ipam-store.js';
 import type { IpamConfig, IpamPool } from './pool-selection.js';
 import { blockOrder, startingBlockIndex } from './random-block.js';

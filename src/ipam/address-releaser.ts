@@ -1,6 +1,6 @@
 import { ConflictError, isConflict, isNotFound, NotFoundError } from '../errors.js';
 import { allocationAt, describeIp, isEmpty, ordinalsForHandle, releaseOrdinals, type AllocationBlock } from './block.js';
-import { blockFor, cidrContains, formatCidr, formatIp, ordinalOf, parseCidr, parseIp, type IpAddr } from './cidr.js';
+import { blockFor, cidrContains, formatCidr, formatIp, ordinalOf, parseCidr, parseIp, type IpAddr } from '../net/cidr.js';
 import { DATASTORE_RETRIES, type IpamStore, type Versioned } from './ipam-store.js';
 import { poolForIp } from './pool-selection.js';
 import type { ResourceReader } from './resource-reader.js';

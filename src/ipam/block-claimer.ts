@@ -1,6 +1,6 @@
 import { ConflictError, isAlreadyExists, isConflict, isNotFound } from '../errors.js';
 import { affinityNode, hostAffinity, isEmpty, newBlock, type AllocationBlock } from './block.js';
-import { formatCidr, parseCidr, type Cidr } from './cidr.js';
+import { formatCidr, parseCidr, type Cidr } from '../net/cidr.js';
 import { DATASTORE_RETRIES, type BlockAffinity, type IpamStore, type Versioned } from './ipam-store.js';
 
 /**

@@ -1,4 +1,4 @@
-import { cidrSize, formatCidr, formatIp, ipAt, ordinalOf, parseCidr, type Cidr, type IpAddr } from './cidr.js';
+import { cidrSize, formatCidr, formatIp, ipAt, ordinalOf, parseCidr, type Cidr, type IpAddr } from '../net/cidr.js';
 
 /**
  * The allocation block (Calico's AllocationBlock) and the pure operations on it. A block holds one

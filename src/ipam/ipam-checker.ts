@@ -1,6 +1,6 @@
 import { isAlreadyExists, isConflict, isNotFound, UsageError } from '../errors.js';
 import { allocationAt, blockCidr, inUseOrdinals, ordinalForIp } from './block.js';
-import { formatIp, ipAt, parseIp } from './cidr.js';
+import { formatIp, ipAt, parseIp } from '../net/cidr.js';
 import type { AddressReleaser } from './address-releaser.js';
 import { DATASTORE_RETRIES, type IpamStore } from './ipam-store.js';
 import { handleKey } from './keys.js';

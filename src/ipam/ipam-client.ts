@@ -5,7 +5,7 @@ import { AddressAllocator, type AssignContext, type AssignedAddress } from './ad
 import { AddressReleaser, type ReleaseRequest, type ReleaseResult } from './address-releaser.js';
 import { affinityNode, allocationAt } from './block.js';
 import { BlockClaimer } from './block-claimer.js';
-import { blockFor, cidrContains, formatIp, ordinalOf, parseCidr, parseIp, type IpAddr } from './cidr.js';
+import { blockFor, cidrContains, formatIp, ordinalOf, parseCidr, parseIp, type IpAddr } from '../net/cidr.js';
 import { IpamChecker, type RepairSummary } from './ipam-checker.js';
 import type { IpamCheckReport } from './ipam-report.js';
 import { IpamStore } from './ipam-store.js';

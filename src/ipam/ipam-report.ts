@@ -1,6 +1,6 @@
 import type { Node, WorkloadEndpoint } from '../api/types.js';
 import { allocationAt, blockCidr, inUseOrdinals, structuralProblems, affinityNode, type AllocationBlock } from './block.js';
-import { cidrContains, cidrOverlaps, formatIp, ipAt, parseCidr, tryParseIp } from './cidr.js';
+import { cidrContains, cidrOverlaps, formatIp, ipAt, parseCidr, tryParseIp } from '../net/cidr.js';
 import type { BlockAffinity, IpamHandle } from './ipam-store.js';
 import type { IpamPool } from './pool-selection.js';
 

@@ -1,7 +1,7 @@
 import type { Datastore, KeyValue } from '../datastore/datastore.js';
 import { ConflictError, isAlreadyExists, isConflict, isNotFound } from '../errors.js';
 import type { AllocationBlock } from './block.js';
-import type { IpFamily } from './cidr.js';
+import type { IpFamily } from '../net/cidr.js';
 import { affinityKey, ALL_AFFINITIES_PREFIX, blockKey, blockPrefix, HANDLE_PREFIX, handleKey, hostAffinityPrefix } from './keys.js';
 
 /**

@@ -1,4 +1,4 @@
-import { cidrKeyName, parseCidr, type IpFamily } from './cidr.js';
+import { cidrKeyName, parseCidr, type IpFamily } from '../net/cidr.js';
 
 /**
  * Datastore keys of IPAM state (pure):

@@ -1,7 +1,7 @@
 import type { AllowedUse, IPAMConfigurationSpec, IPPool } from '../api/types.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parseSelector, type LabelGetter } from '../selector/index.js';
-import { cidrContains, cidrEquals, familyBits, formatCidr, parseCidr, type Cidr, type IpAddr, type IpFamily } from './cidr.js';
+import { cidrContains, cidrEquals, familyBits, formatCidr, parseCidr, type Cidr, type IpAddr, type IpFamily } from '../net/cidr.js';
 
 /**
  * Which pools an allocation may use (pure): IPAM's own defaulting of pools and configuration, the

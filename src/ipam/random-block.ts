@@ -1,4 +1,4 @@
-import { blockCount, nthBlock, type Cidr } from './cidr.js';
+import { blockCount, nthBlock, type Cidr } from '../net/cidr.js';
 
 /**
  * The order in which a node tries a pool's blocks when it needs a new one (pure). Like Calico's

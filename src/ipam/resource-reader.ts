@@ -5,7 +5,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import { ResourceClient } from '../datastore/resource-client.js';
 import { encodeResource } from '../datastore/resource-codec.js';
 import { ConflictError, isAlreadyExists, isConflict } from '../errors.js';
-import { parseCidr, tryParseIp, type Cidr } from './cidr.js';
+import { parseCidr, tryParseIp, type Cidr } from '../net/cidr.js';
 import { toIpamConfig, toIpamPool, type IpamConfig, type IpamPool } from './pool-selection.js';
 
 /**

@@ -1,5 +1,5 @@
 import { affinityNode, allocationAt, blockCidr, freeCount, inUseOrdinals, type AllocationBlock } from './block.js';
-import { cidrContains, cidrCovers, cidrSize, formatCidr, formatIp, ipAt, type Cidr } from './cidr.js';
+import { cidrContains, cidrCovers, cidrSize, formatCidr, formatIp, ipAt, type Cidr } from '../net/cidr.js';
 import type { IpamPool } from './pool-selection.js';
 
 /**

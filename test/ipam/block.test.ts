@@ -13,7 +13,7 @@ import {
   releaseOrdinals,
   structuralProblems,
 } from '../../src/ipam/block.js';
-import { cidrContains, formatIp, parseCidr, type IpAddr } from '../../src/ipam/cidr.js';
+import { cidrContains, formatIp, parseCidr, type IpAddr } from '../../src/net/cidr.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const none = () => false;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import { newBlock } from '../../src/ipam/block.js';
-import { parseCidr } from '../../src/ipam/cidr.js';
+import { parseCidr } from '../../src/net/cidr.js';
 import { IpamClient } from '../../src/ipam/ipam-client.js';
 import type { IpamCheckReport } from '../../src/ipam/ipam-report.js';
 import { addNode, addPool, addWorkloadEndpoint, freshStore, removeResource } from './fixtures.js';

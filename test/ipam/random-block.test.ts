@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatCidr, parseCidr } from '../../src/ipam/cidr.js';
+import { formatCidr, parseCidr } from '../../src/net/cidr.js';
 import { blockOrder, fnv32, startingBlockIndex } from '../../src/ipam/random-block.js';
 
 describe('ipam random block order', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import { allocationAt, blockCidr, inUseOrdinals } from '../../src/ipam/block.js';
-import { formatIp, ipAt } from '../../src/ipam/cidr.js';
+import { formatIp, ipAt } from '../../src/net/cidr.js';
 import { IpamClient } from '../../src/ipam/ipam-client.js';
 import { formatCheck } from '../../src/ipam/ipam-format.js';
 import type { WorkerResult } from './worker-pool.js';

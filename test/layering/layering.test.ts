@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 /**
- * Dependencies point inward: pure modules (api, selector, calc, and the renderers of dataplane and
- * routing) must not import I/O modules or Node's I/O built-ins. This test reads every import of
+ * Dependencies point inward: pure modules (api, selector, calc, net, and the renderers of dataplane
+ * and routing) must not import I/O modules or Node's I/O built-ins. This test reads every import of
  * every pure source file and fails naming the offending line.
  */
 
 const SRC = join(REPO_ROOT, 'src');
-const PURE = [/^api\//, /^selector\//, /^calc\//, /^dataplane\/.*render[^/]*\.ts$/, /^dataplane\/.*\/render\//, /^routing\/.*render[^/]*\.ts$/];
+const PURE = [/^api\//, /^selector\//, /^calc\//, /^net\//, /^dataplane\/.*render[^/]*\.ts$/, /^dataplane\/.*\/render\//, /^routing\/.*render[^/]*\.ts$/];
 const IO_DIRS = ['datastore/', 'ipam/', 'cli/', 'agent/', 'cni/', 'kube/', 'lab/', 'routing/bird', 'dataplane/apply'];
 const FORBIDDEN_PACKAGES = [
   'node:child_process', 'child_process', 'node:fs', 'fs', 'node:fs/promises', 'fs/promises', 'node:net', 'net',
@@ -61,6 +61,25 @@ test('pure modules import no I/O module', () => {
     return violations(rel, readFileSync(f, 'utf8'));
   });
   assert.deepEqual(problems, []);
+});
+
+/** `src/net` sits below everything: it may import the domain errors and nothing else. */
+export function netViolations(relFile: string, source: string): string[] {
+  if (!relFile.startsWith('net/')) return [];
+  const allowed = (spec: string): boolean => {
+    if (!spec.startsWith('.')) return false;
+    const target = relative(SRC, resolve(SRC, dirname(relFile), spec)).replace(/\\/g, '/');
+    return target === 'errors.js' || target.startsWith('net/');
+  };
+  return importsOf(source).filter(({ spec }) => !allowed(spec)).map(({ spec, line }) => `src/${relFile}:${line} imports ${spec}`);
+}
+
+test('src/net imports only src/errors.ts (and itself)', () => {
+  const problems = listTs(join(SRC, 'net')).flatMap((f) => netViolations(relative(SRC, f).replace(/\\/g, '/'), readFileSync(f, 'utf8')));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(netViolations('net/x.ts', "import { UsageError } from '../errors.js';\nimport { y } from './y.js';"), []);
+  assert.deepEqual(netViolations('net/x.ts', "import { Foo } from '../api/types.js';"), ['src/net/x.ts:1 imports ../api/types.js']);
+  assert.deepEqual(netViolations('net/x.ts', "import { isIP } from 'node:net';"), ['src/net/x.ts:1 imports node:net']);
 });
 
 test('the layering check catches a violation (it can fail)', () => {

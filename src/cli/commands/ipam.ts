@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AllowedUse } from '../../api/types.js';
 import { NotFoundError, UsageError } from '../../errors.js';
-import { formatCidr, parseCidr } from '../../ipam/cidr.js';
+import { formatCidr, parseCidr } from '../../net/cidr.js';
 import { IpamClient, type AssignedAddress } from '../../ipam/ipam-client.js';
 import { formatBorrowed, formatCheck, formatConfig, formatUtilization } from '../../ipam/ipam-format.js';
 import type { IpamCheckReport } from '../../ipam/ipam-report.js';

@@ -5,7 +5,8 @@ import { FlowEvaluator, type FlowPeer, type FlowSpec } from '../../calc/explain.
 import { renderExplanation } from '../../calc/explain-text.js';
 import { computeMatrix, diffMatrices, matrixToJson, renderMatrix, type MatrixDiff, type ReachabilityMatrix } from '../../calc/matrix.js';
 import { overlayResources, prepareDocuments, type PreviewChange } from '../../calc/preview.js';
-import { parseAddr, protocolHasPorts, protocolNumber } from '../../calc/rule-matcher.js';
+import { protocolHasPorts, protocolNumber } from '../../calc/rule-matcher.js';
+import { formatIp, tryParseIp } from '../../net/cidr.js';
 import type { CalcSnapshot } from '../../calc/types.js';
 import { computeSnapshot } from '../../calc/snapshot.js';
 import type { Resource } from '../../api/types.js';
@@ -129,11 +130,9 @@ function outputFormat(o: string): 'text' | 'json' {
 function peer(ev: FlowEvaluator, ref: string, flag: string): FlowPeer {
   const ep = ev.findEndpoint(ref);
   if (ep) return { endpoint: ep };
-  try {
-    return { ip: parseAddr(ref).text };
-  } catch {
-    throw new NotFoundError(`${flag} ${ref}: no workload endpoint "namespace/name", host endpoint or IP address by that name`);
-  }
+  const ip = tryParseIp(ref);
+  if (ip) return { ip: formatIp(ip) };
+  throw new NotFoundError(`${flag} ${ref}: no workload endpoint "namespace/name", host endpoint or IP address by that name`);
 }
 
 function matrixHeader(m: ReachabilityMatrix): string {

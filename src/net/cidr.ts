@@ -1,8 +1,14 @@
 import { UsageError } from '../errors.js';
 
 /**
- * IP address and CIDR arithmetic for IPv4 and IPv6 (pure). Addresses are bigints so both families
- * share one code path; a CIDR is its masked base address, prefix length and family.
+ * IP address and CIDR parsing, formatting and arithmetic for IPv4 and IPv6: the one implementation
+ * the whole project uses (validation, conversion, calculation, IPAM, CLI). Pure: no `node:net`, no
+ * I/O. Addresses are bigints so both families share one code path; a CIDR is its masked base
+ * address, prefix length and family. Parsing is as strict as Go's `net.ParseIP`/`net.ParseCIDR`
+ * (which Calico uses): no surrounding whitespace, no leading zeros in IPv4 octets.
+ *
+ * `try…` parsers return undefined on bad input (validation turns that into its own messages);
+ * `parseIp`/`parseCidr` throw a UsageError naming the text and the reason (CLI and IPAM input).
  */
 
 export type IpFamily = 4 | 6;
@@ -19,25 +25,38 @@ export interface Cidr {
   prefix: number;
 }
 
+/** A CIDR as parsed from text: `address` keeps the host bits as written (`10.0.0.5/24` → 10.0.0.5). */
+export interface ParsedCidr extends Cidr {
+  address: bigint;
+}
+
+export interface CidrParseOptions {
+  /** Refuse host bits (`10.0.0.1/8`) instead of masking them off. */
+  strict?: boolean;
+  /** Read a bare address as a host CIDR (/32 or /128). */
+  allowBareIp?: boolean;
+}
+
 export function familyBits(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
-/** Parses a dotted-quad IPv4 or RFC 4291 IPv6 address; UsageError when it is neither. */
+/** Parses a dotted-quad IPv4 or RFC 4291 IPv6 address; undefined when it is neither. */
+export function tryParseIp(text: string): IpAddr | undefined {
+  if (typeof text !== 'string') return undefined;
+  if (text.includes(':')) {
+    const v = parseIpv6(text);
+    return v === undefined ? undefined : { family: 6, value: v };
+  }
+  const v = parseIpv4(text);
+  return v === undefined ? undefined : { family: 4, value: v };
+}
+
+/** Like tryParseIp; UsageError `invalid IP address "<text>"` when the text is no address. */
 export function parseIp(text: string): IpAddr {
   const ip = tryParseIp(text);
   if (!ip) throw new UsageError(`invalid IP address "${text}"`);
   return ip;
-}
-
-export function tryParseIp(text: string): IpAddr | undefined {
-  const s = text.trim();
-  if (s.includes(':')) {
-    const v = parseIpv6(s);
-    return v === undefined ? undefined : { family: 6, value: v };
-  }
-  const v = parseIpv4(s);
-  return v === undefined ? undefined : { family: 4, value: v };
 }
 
 function parseIpv4(s: string): bigint | undefined {
@@ -86,7 +105,7 @@ function parseIpv6(s: string): bigint | undefined {
   return groups.reduce((acc, g) => (acc << 16n) | g, 0n);
 }
 
-/** Canonical text: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */
+/** Canonical text: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run ≥2 compressed). */
 export function formatIp(ip: IpAddr): string {
   if (ip.family === 4) {
     const v = ip.value;
@@ -114,29 +133,62 @@ export function formatIp(ip: IpAddr): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-/** Parses `a.b.c.d/n` or `x::/n`. With `strict`, host bits must be zero; otherwise they are masked off. */
-export function parseCidr(text: string, strict = false): Cidr {
+/** The CIDR, or why the text is not one (the reason part of parseCidr's message). */
+function readCidr(text: string, opts: CidrParseOptions): ParsedCidr | string {
+  if (typeof text !== 'string') return 'not a string';
   const slash = text.indexOf('/');
-  if (slash < 0) throw new UsageError(`invalid CIDR "${text}": missing /prefix`);
+  if (slash < 0) {
+    const ip = opts.allowBareIp ? tryParseIp(text) : undefined;
+    if (!ip) return opts.allowBareIp ? 'bad address' : 'missing /prefix';
+    return { family: ip.family, base: ip.value, prefix: familyBits(ip.family), address: ip.value };
+  }
   const ip = tryParseIp(text.slice(0, slash));
   const prefixText = text.slice(slash + 1);
-  if (!ip) throw new UsageError(`invalid CIDR "${text}": bad address`);
+  if (!ip) return 'bad address';
   const bits = familyBits(ip.family);
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) throw new UsageError(`invalid CIDR "${text}": prefix must be 0-${bits}`);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) return `prefix must be 0-${bits}`;
   const prefix = Number(prefixText);
   const base = ip.value & netmask(ip.family, prefix);
-  if (strict && base !== ip.value) throw new UsageError(`invalid CIDR "${text}": host bits set (did you mean ${formatCidr({ family: ip.family, base, prefix })}?)`);
-  return { family: ip.family, base, prefix };
+  if (opts.strict && base !== ip.value) return `host bits set (did you mean ${formatCidr({ family: ip.family, base, prefix })}?)`;
+  return { family: ip.family, base, prefix, address: ip.value };
 }
 
+/** Parses `a.b.c.d/n` or `x::/n` (host bits masked off unless `strict`); undefined when invalid. */
+export function tryParseCidr(text: string, opts: CidrParseOptions = {}): ParsedCidr | undefined {
+  const c = readCidr(text, opts);
+  return typeof c === 'string' ? undefined : c;
+}
+
+/** Like tryParseCidr; UsageError `invalid CIDR "<text>": <reason>` when invalid. */
+export function parseCidr(text: string, opts: CidrParseOptions = {}): ParsedCidr {
+  const c = readCidr(text, opts);
+  if (typeof c === 'string') throw new UsageError(`invalid CIDR "${text}": ${c}`);
+  return c;
+}
+
+/** Canonical masked text (`10.0.0.1/8` parses and formats as `10.0.0.0/8`). */
 export function formatCidr(c: Cidr): string {
   return `${formatIp({ family: c.family, value: c.base })}/${c.prefix}`;
 }
 
+/** True if the text had no host bits set (`10.0.0.0/8`, not `10.0.0.1/8`). */
+export function isMasked(c: ParsedCidr): boolean {
+  return c.address === c.base;
+}
+
+function maskTable(bits: number): bigint[] {
+  const all = (1n << BigInt(bits)) - 1n;
+  return Array.from({ length: bits + 1 }, (_, prefix) => all ^ ((1n << BigInt(bits - prefix)) - 1n));
+}
+
+// Masks by prefix length, so containment tests (the policy matrix's hot path) do one `&` and one `===`.
+const V4_MASKS = maskTable(32);
+const V6_MASKS = maskTable(128);
+
 export function netmask(family: IpFamily, prefix: number): bigint {
-  const bits = BigInt(familyBits(family));
-  const all = (1n << bits) - 1n;
-  return all ^ ((1n << (bits - BigInt(prefix))) - 1n);
+  const m = (family === 4 ? V4_MASKS : V6_MASKS)[prefix];
+  if (m === undefined) throw new RangeError(`prefix /${prefix} is out of range for IPv${family}`);
+  return m;
 }
 
 /** Number of addresses in the CIDR. */
@@ -144,8 +196,9 @@ export function cidrSize(c: Cidr): bigint {
   return 1n << BigInt(familyBits(c.family) - c.prefix);
 }
 
+/** True when the address lies inside the CIDR (false across families). */
 export function cidrContains(c: Cidr, ip: IpAddr): boolean {
-  return ip.family === c.family && (ip.value & netmask(c.family, c.prefix)) === c.base;
+  return ip.family === c.family && (ip.value & (c.family === 4 ? V4_MASKS : V6_MASKS)[c.prefix]!) === c.base;
 }
 
 /** True when `inner` lies entirely inside `outer`. */
@@ -153,6 +206,7 @@ export function cidrCovers(outer: Cidr, inner: Cidr): boolean {
   return outer.family === inner.family && inner.prefix >= outer.prefix && (inner.base & netmask(outer.family, outer.prefix)) === outer.base;
 }
 
+/** True when the two CIDRs share at least one address (for CIDRs: one covers the other). */
 export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
   return cidrCovers(a, b) || cidrCovers(b, a);
 }
