@@ -224,7 +224,10 @@ export function simplifyPorts(ports: Port[] | null): Port[] | null {
 /** Kubernetes Namespace → Profile `kns.<name>`: allow-all both ways, namespace labels as `pcns.*`. */
 export function convertNamespace(ns: K8sNamespace): Profile {
   const labelsToApply: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ns.metadata.labels ?? {})) labelsToApply[NAMESPACE_LABEL_PREFIX + k] = v;
+  // The Kubernetes API server labels every namespace with its name; Brindle receives namespaces
+  // straight from manifests too, so it adds that label the same way (selectors rely on it).
+  const labels = { [K8S_NAMESPACE_NAME_LABEL]: ns.metadata.name, ...(ns.metadata.labels ?? {}) };
+  for (const [k, v] of Object.entries(labels)) labelsToApply[NAMESPACE_LABEL_PREFIX + k] = v;
   labelsToApply[NAMESPACE_LABEL_PREFIX + LABEL_NAME] = ns.metadata.name;
   const metadata: Profile['metadata'] = { name: NAMESPACE_PROFILE_PREFIX + ns.metadata.name };
   if (ns.metadata.creationTimestamp) metadata.creationTimestamp = ns.metadata.creationTimestamp;
@@ -235,6 +238,9 @@ export function convertNamespace(ns: K8sNamespace): Profile {
     spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], labelsToApply },
   };
 }
+
+/** The label the Kubernetes API server puts on every namespace (since 1.21). */
+export const K8S_NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** True for a Kubernetes (not Calico) NetworkPolicy or Namespace document. */
 export function isK8sDocument(doc: { apiVersion?: unknown; kind?: unknown }): boolean {

@@ -181,11 +181,11 @@ describe('convertNamespace', () => {
       spec: {
         ingress: [{ action: 'Allow' }],
         egress: [{ action: 'Allow' }],
-        labelsToApply: { 'pcns.team': 'a', 'pcns.example.com/env': 'prod', 'pcns.projectcalico.org/name': 'shop' },
+        labelsToApply: { 'pcns.kubernetes.io/metadata.name': 'shop', 'pcns.team': 'a', 'pcns.example.com/env': 'prod', 'pcns.projectcalico.org/name': 'shop' },
       },
     });
   });
   test('namespace without labels', () => {
-    assert.deepEqual(convertNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }).spec.labelsToApply, { 'pcns.projectcalico.org/name': 'x' });
+    assert.deepEqual(convertNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }).spec.labelsToApply, { 'pcns.kubernetes.io/metadata.name': 'x', 'pcns.projectcalico.org/name': 'x' });
   });
 });

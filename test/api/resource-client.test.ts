@@ -134,7 +134,7 @@ for (const [backend, open] of backends) {
         const pol = await c.get('NetworkPolicy', 'knp.default.web', 'shop');
         assert.equal((pol?.spec as { selector: string }).selector, "projectcalico.org/orchestrator == 'k8s' && app == 'web'");
         const prof = await c.get('Profile', 'kns.shop');
-        assert.deepEqual((prof?.spec as { labelsToApply: object }).labelsToApply, { 'pcns.team': 'a', 'pcns.projectcalico.org/name': 'shop' });
+        assert.deepEqual((prof?.spec as { labelsToApply: object }).labelsToApply, { 'pcns.kubernetes.io/metadata.name': 'shop', 'pcns.team': 'a', 'pcns.projectcalico.org/name': 'shop' });
       }));
 
     test('listAll returns every kind at one revision', () =>
