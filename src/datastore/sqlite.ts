@@ -52,7 +52,7 @@ export class SqliteDatastore implements Datastore {
 
   static async open(url: string, _options?: DatastoreOptions, tuning: SqliteTuning = {}): Promise<SqliteDatastore> {
     const path = sqlitePathOf(url);
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
       makeParentDirs(path);
       db = new Database(path, { timeout: tuning.busyTimeoutMs ?? 10_000 });
@@ -61,6 +61,12 @@ export class SqliteDatastore implements Datastore {
       db.exec(SQLITE_SCHEMA);
       db.prepare(`INSERT OR IGNORE INTO meta(name, value) VALUES ('revision', 0), ('compacted', 0)`).run();
     } catch (err) {
+      // A file that opened but is not usable (not a database, locked, read-only) must not keep its handle.
+      try {
+        db?.close();
+      } catch {
+        // closing is best effort here; the open error is what the caller needs
+      }
       throw new UnavailableError(`cannot open SQLite datastore ${path}: ${(err as Error).message}`, { cause: err });
     }
     return new SqliteDatastore(url, db, tuning);

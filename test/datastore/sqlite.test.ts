@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -49,6 +49,15 @@ describe('SQLite specifics', () => {
     const text = join(dir, 'plain.txt');
     writeFileSync(text, 'not a database, just some text that is long enough to have a header '.repeat(20));
     await assert.rejects(SqliteDatastore.open(`sqlite:${text}`), /cannot open SQLite datastore .*plain\.txt: file is not a database/);
+  });
+
+  test('a failed open closes the file it opened (no handle leak when an agent retries)', async () => {
+    const text = join(dir, 'not-a-db.txt');
+    writeFileSync(text, 'not a database, just some text that is long enough to have a header '.repeat(20));
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for (let i = 0; i < 20; i++) await assert.rejects(SqliteDatastore.open(`sqlite:${text}`), UnavailableError);
+    assert.ok(openFds() - before < 5, `${openFds() - before} file descriptors were left open by 20 failed opens`);
   });
 
   test('an idle watch does not keep the process alive (the poller timer is unref\'d)', () => {
