@@ -79,8 +79,11 @@ export interface FlowExplanation {
   ingress: DirectionTrace | NotEvaluated;
 }
 
-/** A flow end: an endpoint of the snapshot, or a bare address outside any endpoint. */
-export type FlowPeer = { endpoint: EndpointState } | { ip: string };
+/**
+ * A flow end: an endpoint of the snapshot (optionally one of its addresses, else its first of the
+ * family), or a bare address outside any endpoint.
+ */
+export type FlowPeer = { endpoint: EndpointState; ip?: string } | { ip: string };
 
 export interface FlowSpec {
   protocol: string | number;
@@ -134,6 +137,26 @@ export class FlowEvaluator {
     if (byId) return byId;
     const matches = [...this.snapshot.endpoints.values()].filter((e) => e.name === ref);
     return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /**
+   * The endpoints that own an address (a /32 or /128 of a workload's ipNetworks or a host
+   * endpoint's expectedIPs). A flow to such an address is a flow to that endpoint: its policy
+   * applies, so callers must not treat the address as outside the cluster.
+   */
+  endpointsByIp(ip: string): EndpointState[] {
+    const a = addrOf(parseIp(ip));
+    const out: EndpointState[] = [];
+    for (const ep of this.snapshot.endpoints.values()) {
+      for (const net of a.family === 4 ? ep.ipv4Nets : ep.ipv6Nets) {
+        const [addr, len] = net.split('/');
+        if ((len === undefined || Number(len) === (a.family === 4 ? 32 : 128)) && addrOf(parseIp(addr!)).text === a.text) {
+          out.push(ep);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /** The compiled program of one endpoint and direction (cached). */
@@ -347,12 +370,13 @@ function notEvaluated(direction: Direction, reason: string): NotEvaluated {
 }
 
 function familyOf(from: FlowPeer, to: FlowPeer): 4 | 6 {
-  for (const p of [from, to]) if ('ip' in p) return parseIp(p.ip).family;
+  for (const p of [from, to]) if (p.ip !== undefined) return parseIp(p.ip).family;
   return 4;
 }
 
 function peerAddr(p: FlowPeer, family: 4 | 6): Addr {
-  if ('ip' in p) return addrOf(parseIp(p.ip));
+  if (!('endpoint' in p)) return addrOf(parseIp(p.ip));
+  if (p.ip !== undefined) return addrOf(parseIp(p.ip));
   const a = endpointAddr(p.endpoint, family);
   if (!a) throw new Error(`endpoint ${endpointLabel(p.endpoint)} has no IPv${family} address`);
   return a;

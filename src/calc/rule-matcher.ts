@@ -135,8 +135,16 @@ export class CompiledRule {
       const cidrs = list.map((n) => parseCidr(n, { allowBareIp: true }));
       const word = side === 'src' ? 'source' : 'destination';
       const inAny = (p: Packet) => cidrs.some((c) => cidrContains(c, p[side]));
-      if (negate) add((p) => !inAny(p), (p) => `${word} ${p[side].text} is in an excluded net (${list.join(', ')})`);
-      else add(inAny, (p) => `${word} ${p[side].text} not in ${list.join(', ')}`);
+      // Felix renders a rule per IP version with only that version's CIDRs, and drops the rule for
+      // a version none of them has (`filterNets` in rules/policy.go): so notNets that are all IPv4
+      // exclude every IPv6 packet instead of matching all of them.
+      const hasFamily = { 4: cidrs.some((c) => c.family === 4), 6: cidrs.some((c) => c.family === 6) };
+      if (negate) {
+        add(
+          (p) => hasFamily[p.family] && !inAny(p),
+          (p) => (hasFamily[p.family] ? `${word} ${p[side].text} is in an excluded net (${list.join(', ')})` : `rule's ${side === 'src' ? 'source' : 'destination'} notNets have no IPv${p.family} CIDR, so the rule does not apply to IPv${p.family}`),
+        );
+      } else add(inAny, (p) => `${word} ${p[side].text} not in ${list.join(', ')}`);
     };
     nets(r.srcNets, 'src', false);
     nets(r.notSrcNets, 'src', true);

@@ -73,6 +73,20 @@ describe('brindle policy (CLI, SQLite)', () => {
     assert.equal(JSON.parse(ok('policy', 'explain', '--from', 'shop/api', '--to', '203.0.113.9', '--port', '443', '-o', 'json')).verdict, 'allow');
   });
 
+  test('explain to an endpoint\'s own IP evaluates that endpoint\'s ingress, as the matrix does', () => {
+    // data/db is 10.65.1.20; the matrix says shop/frontend → data/db on 5432 is denied.
+    const byName = JSON.parse(ok('policy', 'explain', '--from', 'shop/frontend', '--to', 'data/db', '--port', '5432', '-o', 'json')) as { verdict: string };
+    const byIp = JSON.parse(ok('policy', 'explain', '--from', 'shop/frontend', '--to', '10.65.1.20', '--port', '5432', '-o', 'json')) as { verdict: string; flow: { to: string; dstIp: string }; ingress: { evaluated: boolean; endpoint: string } };
+    assert.equal(byName.verdict, 'deny');
+    assert.equal(byIp.verdict, 'deny');
+    assert.equal(byIp.ingress.evaluated, true);
+    assert.equal(byIp.ingress.endpoint, 'data/db');
+    assert.equal(byIp.flow.dstIp, '10.65.1.20');
+    const fromIp = JSON.parse(ok('policy', 'explain', '--from', '10.65.0.11', '--to', 'data/db', '--port', '5432', '-o', 'json')) as { verdict: string; egress: { evaluated: boolean; endpoint: string } };
+    assert.equal(fromIp.egress.endpoint, 'shop/api');
+    assert.equal(fromIp.verdict, 'allow');
+  });
+
   test('preview: changed cells, deletion by annotation or --delete, and nothing written', () => {
     const before = ok('policy', 'matrix', '--port', '5432');
     assertGolden('policy/demo-preview-change.txt', ok('policy', 'preview', '-f', join(DEMO, '03-change.yaml'), '--port', '5432'));

@@ -197,4 +197,40 @@ describe('FlowEvaluator', () => {
     assert.equal(x.flow.srcIp, 'fd00::1');
     assert.equal(explain(s, 'x/a', 'x/b').verdict, 'deny');
   });
+
+  test('notNets of the other family: Felix drops the rule for that IP version, so it matches no packet of it', () => {
+    const t = tier('default', ['default/x/not-v4'], []);
+    const a: EndpointState = { ...wep('x', 'a', '10.0.0.1', []), ipv6Nets: ['fd00::1/128'] };
+    const b: EndpointState = { ...wep('x', 'b', '10.0.0.2', [t]), ipv6Nets: ['fd00::2/128'] };
+    // Deny everything not from 10.0.0.0/8, then allow: IPv4 from outside is denied; IPv6 is not
+    // touched by the deny rule (Felix renders it only in the IPv4 chains) and reaches the allow.
+    const rules = [rule('deny', 0, { notSrcNets: ['10.0.0.0/8'] }), rule('allow', 1)];
+    const s = snapshot([a, b], [policy('default/x/not-v4', rules)]);
+    const ev = new FlowEvaluator(s);
+    assert.equal(ev.explain({ ip: '192.168.1.1' }, { endpoint: b }, TCP80).verdict, 'deny');
+    assert.equal(ev.explain({ ip: '10.9.9.9' }, { endpoint: b }, TCP80).verdict, 'allow');
+    const v6 = ev.explain({ ip: 'fd00::9' }, { endpoint: b }, TCP80);
+    assert.equal(v6.verdict, 'allow');
+    const step = ingressOf(v6).tiers[0]!.policies[0]!;
+    assert.equal(step.rule!.index, 1);
+    assert.match(step.misses[0]!.reason, /no IPv6 CIDR/);
+    assert.equal(ev.explain({ endpoint: a }, { endpoint: b }, TCP80, 6).verdict, 'allow');
+  });
+
+  test('an endpoint is found by its own address, so a flow to that address is evaluated as a flow to it', () => {
+    const deny = tier('default', ['default/x/deny-all']);
+    const a: EndpointState = { ...wep('x', 'a', '10.0.0.1', []), ipv6Nets: ['fd00::1/128'] };
+    const b = wep('x', 'b', '10.0.0.2', [deny]);
+    const s = snapshot([a, b], [policy('default/x/deny-all', [])]);
+    const ev = new FlowEvaluator(s);
+    assert.deepEqual(ev.endpointsByIp('10.0.0.2').map((e) => e.id), ['wep:x/b']);
+    assert.deepEqual(ev.endpointsByIp('fd00:0:0::1').map((e) => e.id), ['wep:x/a']);
+    assert.deepEqual(ev.endpointsByIp('10.0.0.3'), []);
+    // The peer carries the address it was named by (here the IPv6 one of x/a).
+    const x = ev.explain({ endpoint: a, ip: 'fd00::1' }, { ip: 'fd00::2' }, TCP80);
+    assert.equal(x.flow.srcIp, 'fd00::1');
+    assert.equal(x.flow.family, 6);
+    assert.ok(x.egress.evaluated);
+    assert.equal(ev.explain({ endpoint: a }, { endpoint: b, ip: '10.0.0.2' }, TCP80).verdict, 'deny');
+  });
 });

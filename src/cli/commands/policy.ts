@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { FlowEvaluator, type FlowPeer, type FlowSpec } from '../../calc/explain.js';
+import { endpointLabel, FlowEvaluator, type FlowPeer, type FlowSpec } from '../../calc/explain.js';
 import { renderExplanation } from '../../calc/explain-text.js';
 import { computeMatrix, diffMatrices, matrixToJson, renderMatrix, type MatrixDiff, type ReachabilityMatrix } from '../../calc/matrix.js';
 import { overlayResources, prepareDocuments, type PreviewChange } from '../../calc/preview.js';
@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
       const to = peer(ev, o.to, '--to');
       let x;
       try {
-        x = o.ipv6 && 'endpoint' in from && 'endpoint' in to ? ev.explain(from, to, flow, 6) : ev.explain(from, to, flow);
+        x = o.ipv6 && from.ip === undefined && to.ip === undefined ? ev.explain(from, to, flow, 6) : ev.explain(from, to, flow);
       } catch (err) {
         const msg = (err as Error).message;
         if (/has no IPv4 address/.test(msg)) throw new UsageError(`${msg} (use -6/--ipv6 for its IPv6 address)`);
@@ -131,7 +131,14 @@ function peer(ev: FlowEvaluator, ref: string, flag: string): FlowPeer {
   const ep = ev.findEndpoint(ref);
   if (ep) return { endpoint: ep };
   const ip = tryParseIp(ref);
-  if (ip) return { ip: formatIp(ip) };
+  if (ip) {
+    // An endpoint's own address is that endpoint: its policy applies to the flow.
+    const text = formatIp(ip);
+    const owners = ev.endpointsByIp(text);
+    if (owners.length === 1) return { endpoint: owners[0]!, ip: text };
+    if (owners.length > 1) throw new UsageError(`${flag} ${ref}: the address belongs to several endpoints (${owners.map(endpointLabel).join(', ')}); name one of them`);
+    return { ip: text };
+  }
   throw new NotFoundError(`${flag} ${ref}: no workload endpoint "namespace/name", host endpoint or IP address by that name`);
 }
 
