@@ -86,6 +86,9 @@ export class IpamClient {
     if (!Number.isInteger(num4) || !Number.isInteger(num6) || num4 < 0 || num6 < 0 || num4 + num6 === 0) {
       throw new UsageError('ask for at least one address (num4/num6 must be non-negative integers, not both 0)');
     }
+    checkNames(req.node, req.handleId);
+    // Reads that need only the node name go out together with the context reads (one round trip).
+    const pre = { 4: num4 > 0 ? this.allocator.prefetch(req.node, 4) : undefined, 6: num6 > 0 ? this.allocator.prefetch(req.node, 6) : undefined };
     const ctx = await this.context(req.node, req.handleId, req.attrs);
     const { pools, labels } = ctx;
     const result: AutoAssignResult = { ipv4: [], ipv6: [] };
@@ -97,7 +100,7 @@ export class IpamClient {
           throw new ExhaustedError(`no enabled IPv${family} pool allows ${req.use ?? 'Workload'} addresses on node "${req.node}"${req.pools?.length ? ` among ${req.pools.join(', ')}` : ''}`);
         }
         const maxBlocks = effectiveMaxBlocks(req.maxBlocksPerHost ?? 0, ctx.config.maxBlocksPerHost);
-        await this.allocator.assignFamily(ctx, family, num, usable, maxBlocks, out);
+        await this.allocator.assignFamily(ctx, family, num, usable, maxBlocks, out, pre[family]);
       }
     } catch (err) {
       await this.undo([...result.ipv4, ...result.ipv6], req.handleId);
@@ -193,8 +196,7 @@ export class IpamClient {
   // ------------------------------------------------------------------ internals
 
   private async context(node: string, handleId: string, attrs: Record<string, string> | undefined): Promise<AssignContext> {
-    const bad = checkKeySegment('node name', node) ?? checkKeySegment('handle id', handleId);
-    if (bad) throw new UsageError(bad);
+    checkNames(node, handleId);
     // One round trip: everything a request needs to know is read in parallel.
     const [config, reservations, pools, labels] = await Promise.all([this.resources.config(), this.resources.reservations(), this.resources.pools(), this.resources.nodeLabels(node)]);
     const reserved = (ip: IpAddr) => reservations.some((r) => cidrContains(r, ip));
@@ -209,6 +211,12 @@ export class IpamClient {
       // best effort: what stays is reported by `brindle ipam check` as a leak of this handle
     }
   }
+}
+
+/** Node names and handle ids become datastore key segments: refuse what would break the key space. */
+function checkNames(node: string, handleId: string): void {
+  const bad = checkKeySegment('node name', node) ?? checkKeySegment('handle id', handleId);
+  if (bad) throw new UsageError(bad);
 }
 
 function effectiveMaxBlocks(request: number, config: number): number {
