@@ -20,13 +20,13 @@ export interface KindInfo {
 }
 
 export const KINDS: readonly KindInfo[] = [
-  { kind: 'IPPool', apiVersion: CALICO_API_VERSION, plural: 'ippools', namespaced: false, shortNames: ['ipp', 'pool', 'pools', 'ippool'] },
+  { kind: 'IPPool', apiVersion: CALICO_API_VERSION, plural: 'ippools', namespaced: false, shortNames: ['ipp', 'ipps', 'pool', 'pools', 'ippool'] },
   { kind: 'IPReservation', apiVersion: CALICO_API_VERSION, plural: 'ipreservations', namespaced: false, shortNames: ['ipreservation'] },
-  { kind: 'IPAMConfiguration', apiVersion: CALICO_API_VERSION, plural: 'ipamconfigurations', namespaced: false, shortNames: ['ipamconfig', 'ipamconfiguration'] },
-  { kind: 'Node', apiVersion: CALICO_API_VERSION, plural: 'nodes', namespaced: false, shortNames: ['no', 'node'] },
+  { kind: 'IPAMConfiguration', apiVersion: CALICO_API_VERSION, plural: 'ipamconfigurations', namespaced: false, shortNames: ['ipamconfig', 'ipamconfigs', 'ipamconfiguration'] },
+  { kind: 'Node', apiVersion: CALICO_API_VERSION, plural: 'nodes', namespaced: false, shortNames: ['no', 'nos', 'node'] },
   { kind: 'WorkloadEndpoint', apiVersion: CALICO_API_VERSION, plural: 'workloadendpoints', namespaced: true, shortNames: ['wep', 'weps', 'workloadendpoint'] },
   { kind: 'HostEndpoint', apiVersion: CALICO_API_VERSION, plural: 'hostendpoints', namespaced: false, shortNames: ['hep', 'heps', 'hostendpoint'] },
-  { kind: 'NetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'networkpolicies', namespaced: true, shortNames: ['np', 'pol', 'policy', 'networkpolicy'] },
+  { kind: 'NetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'networkpolicies', namespaced: true, shortNames: ['np', 'pol', 'pols', 'policy', 'policies', 'networkpolicy'] },
   { kind: 'GlobalNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'globalnetworkpolicies', namespaced: false, shortNames: ['gnp', 'gnps', 'globalnetworkpolicy'] },
   { kind: 'StagedNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagednetworkpolicies', namespaced: true, shortNames: ['snp', 'stagednetworkpolicy'] },
   { kind: 'StagedGlobalNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagedglobalnetworkpolicies', namespaced: false, shortNames: ['sgnp', 'stagedglobalnetworkpolicy'] },
@@ -35,10 +35,10 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'NetworkSet', apiVersion: CALICO_API_VERSION, plural: 'networksets', namespaced: true, shortNames: ['netset', 'netsets', 'networkset'] },
   { kind: 'GlobalNetworkSet', apiVersion: CALICO_API_VERSION, plural: 'globalnetworksets', namespaced: false, shortNames: ['gnetset', 'gnetsets', 'globalnetworkset'] },
   { kind: 'BGPConfiguration', apiVersion: CALICO_API_VERSION, plural: 'bgpconfigurations', namespaced: false, shortNames: ['bgpconfig', 'bgpconfigs', 'bgpconfiguration'] },
-  { kind: 'BGPPeer', apiVersion: CALICO_API_VERSION, plural: 'bgppeers', namespaced: false, shortNames: ['bgpp', 'bgppeer'] },
+  { kind: 'BGPPeer', apiVersion: CALICO_API_VERSION, plural: 'bgppeers', namespaced: false, shortNames: ['bgpp', 'bgpps', 'bp', 'bps', 'bgppeer'] },
   { kind: 'BGPFilter', apiVersion: CALICO_API_VERSION, plural: 'bgpfilters', namespaced: false, shortNames: ['bgpf', 'bgpfilter'] },
   { kind: 'FelixConfiguration', apiVersion: CALICO_API_VERSION, plural: 'felixconfigurations', namespaced: false, shortNames: ['felixconfig', 'felixconfigs', 'felixconfiguration'] },
-  { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfiguration'] },
+  { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfig', 'kubecontrollersconfigs', 'kubecontrollersconfiguration'] },
   { kind: 'ClusterInformation', apiVersion: CALICO_API_VERSION, plural: 'clusterinformations', namespaced: false, shortNames: ['clusterinfo', 'clusterinformation'] },
   // Kubernetes kinds, converted on the way in (NetworkPolicy → Calico NetworkPolicy `knp.default.<name>`,
   // Namespace → Profile `kns.<name>`).

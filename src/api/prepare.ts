@@ -4,16 +4,18 @@ import { applyDefaults } from './defaults.js';
 import { inSchemaOrder } from './field-order.js';
 import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { kindInfo } from './kinds.js';
+import { coerceDocumentScalars } from './scalar-coercion.js';
 import type { Resource } from './types.js';
 import { validateResource } from './validate.js';
 
 /**
- * Turns one input document into the resource Brindle stores: validate what was written, convert
+ * Turns one input document into the resource Brindle stores: numbers and booleans in string fields
+ * become strings (as calicoctl reads YAML), validate what was written, convert
  * Kubernetes objects to their Calico kinds, fill the namespace and defaults, validate again.
  * Throws ValidationError (every issue, with paths) naming the document. Pure.
  */
 export function prepareResource(doc: unknown, opts: { namespace?: string; subjectPrefix?: string } = {}): Resource {
-  const raw = deepCopy(doc) as Record<string, any>;
+  const raw = coerceDocumentScalars(deepCopy(doc)) as Record<string, any>;
   const k8sNamespaced = isObj(raw) && isK8sDocument(raw) && raw['kind'] === 'NetworkPolicy';
   const info = isObj(raw) && typeof raw['kind'] === 'string' ? kindInfo(raw['kind']) : undefined;
   if (isObj(raw) && isObj(raw['metadata']) && (info?.namespaced || k8sNamespaced) && raw['metadata']['namespace'] === undefined) {

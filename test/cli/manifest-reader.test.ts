@@ -81,6 +81,6 @@ describe('table rendering', () => {
       { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'b' }, spec: { cidr: 'fd00::/48' } },
     ];
     assert.equal(renderTable(columnsFor('IPPool', false, false), items), 'NAME          CIDR         SELECTOR\na-long-name   10.0.0.0/8   all()\nb             fd00::/48\n');
-    assert.deepEqual(columnsFor('NetworkPolicy', false, true).map((c) => c.header), ['NAMESPACE', 'NAME']);
+    assert.deepEqual(columnsFor('NetworkPolicy', false, true).map((c) => c.header), ['NAMESPACE', 'NAME', 'TIER']);
   });
 });

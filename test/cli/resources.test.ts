@@ -95,7 +95,7 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       assert.equal(ok(url(), ['apply', '-f', MANIFESTS, '-R']), `Successfully applied ${MANIFEST_COUNT} resource(s)\n`);
       // Kubernetes objects were converted: knp.default.* policies and kns.* profiles.
       const pols = ok(url(), ['get', 'networkpolicy', '-A']);
-      assert.match(pols, /^default\s+knp\.default\.test-network-policy$/m);
+      assert.match(pols, /^default\s+knp\.default\.test-network-policy\s+default$/m);
       assert.match(ok(url(), ['get', 'profiles']), /^kns\.shop$/m);
       // Applying the same manifests again changes nothing.
       const before = await snapshot(url());
@@ -189,6 +189,22 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       const badKind = cli(url(), ['get', 'pools2']);
       assert.equal(badKind.status, 2);
       assert.match(badKind.stderr, /unknown resource kind "pools2"/);
+    });
+
+    test("calicoctl's plural and short names resolve (policies, pols, bps, ipamconfigs, kubecontrollersconfigs)", () => {
+      for (const [name, header] of [['policies', /^NAME\s+TIER$/m], ['pols', /^NAME\s+TIER$/m], ['bps', /^NAME\s+PEERIP/m], ['ipamconfigs', /^NAME\s+STRICTAFFINITY/m], ['kubecontrollersconfigs', /^NAME$/m]] as const) {
+        const r = cli(url(), ['get', name, '-n', 'production']);
+        assert.equal(r.status, 0, `get ${name}: ${r.stderr}`);
+        assert.match(r.stdout, header, name);
+      }
+    });
+
+    test('unquoted numbers and booleans in string fields are read as strings, as calicoctl reads them', () => {
+      const hep = file('numeric.yaml', 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: numeric-labels\n  labels: {version: 1, canary: true}\nspec: {node: node9, interfaceName: eth0}\n');
+      assert.equal(ok(url(), ['apply', '-f', hep]), 'Successfully applied 1 resource(s)\n');
+      assert.match(ok(url(), ['get', 'hep', 'numeric-labels', '-o', 'yaml']), /labels:\n\s+version: "1"\n\s+canary: "true"\n/);
+      assert.match(ok(url(), ['get', 'wep', '-o', 'yaml']), /containerID: "1\.3374955569420314e\+24"/);
+      ok(url(), ['delete', 'hep', 'numeric-labels']);
     });
 
     test('table output (ps and wide) per kind', () => {

@@ -63,6 +63,8 @@ export function register(program: Command, ctx: CliContext): void {
         }
       } else {
         items = (await client.list(info.kind, ns)).items;
+        // calicoctl lists tiers in evaluation order (the order they apply in), not by name
+        if (info.kind === 'Tier') items = byTierOrder(items);
       }
       ctx.io.stdout.write(formatResources(items, format, { kind: info.kind, single: names.length === 1, withNamespace: info.namespaced && !!o.allNamespaces }));
     });
@@ -264,6 +266,11 @@ async function writeExisting(client: ResourceClient, next: Resource, current: Re
   } else {
     await client.update({ ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } });
   }
+}
+
+function byTierOrder(tiers: Resource[]): Resource[] {
+  const order = (t: Resource): number => (t.spec as { order?: number }).order ?? Number.POSITIVE_INFINITY;
+  return [...tiers].sort((a, b) => order(a) - order(b) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }
 
 function describeName(r: Resource): string {

@@ -41,7 +41,7 @@ const COLUMNS: Record<string, KindColumns> = {
     ],
   },
   IPReservation: { ps: [NAME, col('CIDRS', (r) => spec(r)['reservedCIDRs'])], wide: [NAME, col('CIDRS', (r) => spec(r)['reservedCIDRs'])] },
-  NetworkPolicy: { ps: [NAME], wide: [NAME, col('TIER', (r) => spec(r)['tier']), ORDER, SELECTOR] },
+  NetworkPolicy: { ps: [NAME, col('TIER', (r) => spec(r)['tier'])], wide: [NAME, col('TIER', (r) => spec(r)['tier']), ORDER, SELECTOR] },
   GlobalNetworkPolicy: { ps: [NAME], wide: [NAME, col('TIER', (r) => spec(r)['tier']), ORDER, SELECTOR] },
   StagedNetworkPolicy: { ps: [NAME], wide: [NAME, col('TIER', (r) => spec(r)['tier']), ORDER, SELECTOR, col('STAGEDACTION', (r) => spec(r)['stagedAction'])] },
   StagedGlobalNetworkPolicy: { ps: [NAME], wide: [NAME, col('TIER', (r) => spec(r)['tier']), ORDER, SELECTOR, col('STAGEDACTION', (r) => spec(r)['stagedAction'])] },
