@@ -28,6 +28,20 @@ import { validatePolicy, validateProfile, validateTier } from './validate-policy
  * Rules that need other stored resources (pool overlap, tier existence) are the ResourceClient's.
  */
 export function validateResource(doc: unknown): ValidationIssue[] {
+  // A field can fail a general and a kind-specific rule alike (a missing name): report it once.
+  const issues = collectIssues(doc);
+  const noName = issues.some((i) => i.path === 'metadata.name' && i.message === NAME_REQUIRED);
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    if (noName && i.path === 'metadata.name' && i.message !== NAME_REQUIRED) return false;
+    const key = `${i.path}\u0000${i.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+const NAME_REQUIRED = 'name is required';
+
+function collectIssues(doc: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (!isPlainObject(doc)) return [{ path: '', message: `a resource must be an object, got ${describe(doc)}` }];
   const { apiVersion, kind } = doc;
@@ -49,7 +63,7 @@ export function validateResource(doc: unknown): ValidationIssue[] {
 
   const r = { ...doc, spec } as unknown as Resource;
   const meta = r.metadata;
-  if (typeof meta.name !== 'string' || meta.name === '') issues.push({ path: 'metadata.name', message: 'name is required' });
+  if (typeof meta.name !== 'string' || meta.name === '') issues.push({ path: 'metadata.name', message: NAME_REQUIRED });
   if (meta.namespace !== undefined) {
     if (!info.namespaced) push(issues, 'metadata.namespace', `${kind} is not namespaced; remove metadata.namespace`);
     else checkLabelName(meta.namespace, 'metadata.namespace', issues, 'namespace');

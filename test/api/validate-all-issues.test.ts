@@ -25,3 +25,11 @@ test('a wrong JSON type stops semantic checks (they would be unreliable)', () =>
   });
   assert.deepEqual(issues.map((i) => i.path), ['spec.blockSize']);
 });
+
+test('a problem found by both the general and the kind-specific rules is reported once', () => {
+  for (const kind of ['IPPool', 'GlobalNetworkSet', 'BGPPeer', 'Tier']) {
+    const issues = validateResource({ apiVersion: 'projectcalico.org/v3', kind, metadata: {}, spec: {} });
+    const names = issues.filter((i) => i.path === 'metadata.name');
+    assert.equal(names.length, 1, `${kind}: ${JSON.stringify(issues)}`);
+  }
+});
