@@ -72,7 +72,9 @@ export class ResourceClient {
         const tier = (r.spec as { tier?: string }).tier ?? 'default';
         if (!tiers.has(tier)) issues.push({ path: 'spec.tier', message: `tier "${tier}" does not exist; create the Tier first` });
       }
-      if (r.kind === 'IPPool') {
+      // Overlap is checked when a pool is created, as Calico does: a stored pool can always be
+      // updated (its CIDR is immutable), so overlapping pools left by an interrupted split can be disabled.
+      if (r.kind === 'IPPool' && !pools.some((p) => p.metadata.name === r.metadata.name)) {
         const others = [...pools.filter((p) => !batch.some((b) => b.kind === 'IPPool' && b.metadata.name === p.metadata.name)), ...batch.filter((b, i) => i !== index && b.kind === 'IPPool')];
         issues.push(...poolOverlapIssues(r, others));
       }

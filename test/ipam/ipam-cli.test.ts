@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDatastore } from '../../src/datastore/open.js';
 import { IPAM_ROOT } from '../../src/ipam/keys.js';
+import { ResourceReader } from '../../src/ipam/resource-reader.js';
 import { BRINDLE_BIN } from '../helpers/paths.js';
 import { addNode, addPool } from './fixtures.js';
 
@@ -128,5 +129,33 @@ describe('brindle ipam CLI', () => {
     const show = run('show').out;
     assert.match(show, /split-main6-0\s+fd12::\/121/);
     assert.doesNotMatch(show, /IP Pool\s+main6\s/);
+  });
+
+  it('finishes a split that was interrupted after creating some parts, and refuses a clashing part', async () => {
+    const ds = await openDatastore(url);
+    try {
+      // As left by a split killed after disabling the pool and creating its first part.
+      await addPool(ds, 'half', '10.123.0.0/24', { disabled: true });
+      await new ResourceReader(ds).createReplacementPool({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'split-half-0' }, spec: { cidr: '10.123.0.0/25' } });
+      await addPool(ds, 'clash', '10.124.0.0/24');
+    } finally {
+      await ds.close();
+    }
+    const s = run('split', '2', '--name', 'half');
+    assert.equal(s.code, 0, s.err);
+    assert.equal(s.out, 'IP pool half was split into 2 pools.\nKept split-half-0 with CIDR 10.123.0.0/25 (created by an earlier, interrupted split)\nCreated split-half-1 with CIDR 10.123.0.128/25\n');
+    const show = run('show').out;
+    assert.match(show, /split-half-1\s+10\.123\.0\.128\/25/);
+    assert.doesNotMatch(show, /IP Pool\s+half\s/);
+    // a pool of the part's name covering something else is not taken over
+    const ds2 = await openDatastore(url);
+    try {
+      await addPool(ds2, 'split-clash-1', '10.125.0.0/25');
+    } finally {
+      await ds2.close();
+    }
+    const bad = run('split', '2', '--name', 'clash');
+    assert.equal(bad.code, 1);
+    assert.equal(bad.err, 'Error: cannot split clash: IP pool split-clash-1 already exists with CIDR 10.125.0.0/25, not 10.124.0.128/25; delete or rename it first (clash is left disabled)\n');
   });
 });

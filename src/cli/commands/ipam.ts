@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AllowedUse } from '../../api/types.js';
-import { NotFoundError, UsageError } from '../../errors.js';
+import { AlreadyExistsError, NotFoundError, UsageError } from '../../errors.js';
 import { formatCidr, parseCidr } from '../../net/cidr.js';
 import { IpamClient, type AssignedAddress } from '../../ipam/ipam-client.js';
 import { formatBorrowed, formatCheck, formatConfig, formatUtilization } from '../../ipam/ipam-format.js';
@@ -171,6 +171,15 @@ export function register(program: Command, ctx: CliContext): void {
       const created: string[] = [];
       for (const [i, cidr] of cidrs.entries()) {
         const name = `split-${pool.name}-${i}`;
+        // A part left by an interrupted split of this pool is kept, so running the split again finishes it.
+        const existing = await c.resources.rawPool(name);
+        if (existing) {
+          if (formatCidr(parseCidr(existing.spec.cidr)) !== formatCidr(cidr)) {
+            throw new AlreadyExistsError(`cannot split ${pool.name}: IP pool ${name} already exists with CIDR ${existing.spec.cidr}, not ${formatCidr(cidr)}; delete or rename it first (${pool.name} is left disabled)`);
+          }
+          created.push(`Kept ${name} with CIDR ${formatCidr(cidr)} (created by an earlier, interrupted split)`);
+          continue;
+        }
         const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, ...meta } = raw.metadata;
         await c.resources.createReplacementPool({ ...raw, metadata: { ...meta, name }, spec: { ...raw.spec, cidr: formatCidr(cidr), disabled: false } });
         created.push(`Created ${name} with CIDR ${formatCidr(cidr)}`);
