@@ -183,6 +183,18 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       const badPatch = cli(url(), ['patch', 'ippool', 'rack-a-vxlan', '-p', '{"spec":{"blockSize":"x"}}']);
       assert.equal(badPatch.status, 2);
       assert.match(badPatch.stderr, /spec\.blockSize: must be an integer/);
+      const before = ok(url(), ['get', 'ippool', 'rack-a-vxlan', '-o', 'yaml']);
+      for (const [p, error] of [
+        ['null', /^Error: --patch must be a JSON object/m],
+        ['[]', /^Error: --patch must be a JSON object/m],
+        ['{"kind":"IPReservation"}', /^Error: kind cannot be changed by patch \(IPPool rack-a-vxlan\)/m],
+        ['{"metadata":{"name":"other"}}', /^Error: metadata\.name cannot be changed by patch/m],
+      ] as const) {
+        const r = cli(url(), ['patch', 'ippool', 'rack-a-vxlan', '-p', p]);
+        assert.equal(r.status, 2, `patch ${p}: ${r.stderr}`);
+        assert.match(r.stderr, error, p);
+      }
+      assert.equal(ok(url(), ['get', 'ippool', 'rack-a-vxlan', '-o', 'yaml']), before);
       const notFound = cli(url(), ['get', 'ippool', 'nope']);
       assert.equal(notFound.status, 1);
       assert.match(notFound.stderr, /^Error: resource does not exist: IPPool\(nope\)$/m);

@@ -85,12 +85,20 @@ export function register(program: Command, ctx: CliContext): void {
       } catch (err) {
         throw new UsageError(`--patch is not valid JSON: ${(err as Error).message}`);
       }
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+        throw new UsageError(`--patch must be a JSON object (a merge patch), e.g. '{"spec":{"natOutgoing":true}}'`);
+      }
       const info = resolveKind(kind);
       const client = new ResourceClient(await ctx.datastore());
       const current = await mustGet(client, info, name, o.namespace);
       const patched = applyMergePatch(current, patch) as Resource;
-      patched.metadata = { ...patched.metadata, name: current.metadata.name, resourceVersion: current.metadata.resourceVersion! };
-      if (current.metadata.namespace !== undefined) patched.metadata.namespace = current.metadata.namespace;
+      // A patch changes one resource in place: it cannot turn it into another one.
+      const moved = [
+        ...(['apiVersion', 'kind'] as const).filter((f) => patched[f] !== current[f]),
+        ...(['name', 'namespace'] as const).filter((f) => patched.metadata?.[f] !== current.metadata[f]).map((f) => `metadata.${f}`),
+      ];
+      if (moved.length > 0) throw new UsageError(`${moved.join(', ')} cannot be changed by patch (${info.kind} ${describeName(current)}); create a new resource instead`);
+      patched.metadata = { ...patched.metadata, resourceVersion: current.metadata.resourceVersion! };
       await writeExisting(client, patched, current);
       ctx.out(`Successfully patched 1 '${info.kind}' resource`);
     });
