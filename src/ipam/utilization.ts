@@ -23,6 +23,7 @@ export interface PoolUtilization {
   disabled: boolean;
   capacity: bigint;
   inUse: number;
+  /** Addresses a new allocation could take: not in use, not cooling down, not reserved. */
   available: bigint;
   blocks: BlockUtilization[];
 }
@@ -48,9 +49,33 @@ export function utilization(pools: IpamPool[], blocks: AllocationBlock[], reserv
       return { cidr: b.cidr, node: affinityNode(b), capacity, inUse, coolingDown, available: freeCount(b, reserved) };
     });
     const inUse = blockRows.reduce((s, b) => s + b.inUse, 0);
+    const coolingDown = blockRows.reduce((s, b) => s + b.coolingDown, 0);
+    // Reserved addresses are never handed out; those already held (or cooling down) are counted once.
+    let reservedHeld = 0;
+    for (const b of mine) b.allocations.forEach((a, o) => void (a !== null && reserved(ipAt(blockCidr(b), o)) && reservedHeld++));
+    const reservedFree = reservedCount(reservations, p.cidr) - BigInt(reservedHeld);
     const capacity = cidrSize(p.cidr);
-    return { name: p.name, cidr: formatCidr(p.cidr), disabled: p.disabled, capacity, inUse, available: capacity - BigInt(inUse), blocks: blockRows };
+    const available = capacity - BigInt(inUse + coolingDown) - reservedFree;
+    return { name: p.name, cidr: formatCidr(p.cidr), disabled: p.disabled, capacity, inUse, available, blocks: blockRows };
   });
+}
+
+/** How many addresses of `pool` the reservations cover (overlapping reservations counted once). */
+function reservedCount(reservations: Cidr[], pool: Cidr): bigint {
+  const poolEnd = pool.base + cidrSize(pool);
+  const spans = reservations
+    .filter((r) => r.family === pool.family)
+    .map((r) => [r.base > pool.base ? r.base : pool.base, r.base + cidrSize(r) < poolEnd ? r.base + cidrSize(r) : poolEnd] as const)
+    .filter(([lo, hi]) => lo < hi)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let total = 0n;
+  let covered = pool.base;
+  for (const [lo, hi] of spans) {
+    const from = lo > covered ? lo : covered;
+    if (hi > from) total += hi - from;
+    if (hi > covered) covered = hi;
+  }
+  return total;
 }
 
 /** Addresses allocated to a node other than the block's owner (the `node` attribute tells which). */

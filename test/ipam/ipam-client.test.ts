@@ -187,6 +187,30 @@ for (const backend of ['memory', 'sqlite'] as const) {
       assert.deepEqual(got.ipv4.map((a) => a.ip), ['10.70.0.4', '10.70.0.6', '10.70.0.7']);
       await assert.rejects(ipam.autoAssign({ node: 'res', handleId: 'res2', num4: 1, pools: ['p-res'] }), ExhaustedError);
       await assert.rejects(ipam.assignIp({ ip: '10.70.0.1', node: 'res', handleId: 'res3' }), /reserved by an IPReservation/);
+      // `ipam show`: nothing is free in the pool, as in its only block
+      const use = (await ipam.getUtilization()).find((p) => p.name === 'p-res')!;
+      assert.deepEqual([use.capacity, use.inUse, use.available], [8n, 3, 0n]);
+      assert.deepEqual(use.blocks.map((b) => [b.inUse, b.available]), [[3, 0]]);
+    });
+
+    it('counts reserved and cooling-down addresses as not free in the pool total', async () => {
+      // 10.71.0.0/27 in /29 blocks; reservations overlap each other and reach outside the pool
+      await addPool(ds, 'p-util', '10.71.0.0/27', { blockSize: 29 });
+      await addReservation(ds, 'r-util', ['10.71.0.16/29', '10.71.0.20/30', '10.71.0.30', '10.71.0.24/28']);
+      const clock = new ManualClock();
+      const ipam = new IpamClient(ds, { clock });
+      await ipam.configure({ ipCooldownSeconds: 60 });
+      try {
+        const a = await ipam.assignIp({ ip: '10.71.0.1', node: 'util', handleId: 'u1' });
+        await ipam.assignIp({ ip: '10.71.0.2', node: 'util', handleId: 'u2' });
+        await ipam.releaseIps([{ ip: a.ip }]);
+        const use = (await ipam.getUtilization()).find((p) => p.name === 'p-util')!;
+        // 32 addresses: 16 reserved (.16-.31), 1 in use, 1 cooling down
+        assert.deepEqual([use.capacity, use.inUse, use.available], [32n, 1, 14n]);
+        assert.deepEqual(use.blocks.map((b) => [b.cidr, b.inUse, b.coolingDown, b.available]), [['10.71.0.0/29', 1, 1, 6]]);
+      } finally {
+        await ipam.configure({ ipCooldownSeconds: 0 });
+      }
     });
 
     it('assigns specific addresses and refuses ones in use or outside every pool', async () => {
