@@ -219,6 +219,19 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       ok(url(), ['delete', 'hep', 'numeric-labels']);
     });
 
+    test('apply refuses a document that policy preview counts as deleted, and writes nothing', async () => {
+      const change = file('change.yaml', [
+        'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: new-set}\nspec: {nets: [10.202.0.0/16]}\n',
+        'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: threatfeed-feodo\n  annotations: {brindle.io/preview: delete}\nspec: {nets: [198.51.100.0/28]}\n',
+      ].join('---\n'));
+      const before = await snapshot(url());
+      const r = cli(url(), ['apply', '-f', change]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^Error: change\.yaml\[1\] GlobalNetworkSet threatfeed-feodo: metadata\.annotations\["brindle\.io\/preview"\]: marked "delete" for policy preview, which apply does not carry out: run "brindle delete globalnetworkset threatfeed-feodo", or remove the annotation$/m);
+      assert.deepEqual(await snapshot(url()), before);
+      assert.equal(ok(url(), ['validate', '-f', change]), 'Successfully validated 2 resource(s)\n');
+    });
+
     test('table output (ps and wide) per kind', () => {
       assertGolden('api/cli-get-ippools.txt', ok(url(), ['get', 'ippools']));
       assertGolden('api/cli-get-ippools-wide.txt', ok(url(), ['get', 'ippools', '-o', 'wide']));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { lookupKind, type KindInfo } from '../../api/kinds.js';
+import { PREVIEW_ANNOTATION } from '../../calc/preview.js';
 import { describeResource, prepareResource } from '../../api/prepare.js';
 import type { Resource } from '../../api/types.js';
 import { ResourceClient } from '../../datastore/resource-client.js';
@@ -149,6 +150,11 @@ const PAST: Record<WriteMode | 'delete', string> = { apply: 'applied', create: '
 async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promise<void> {
   const docs = readAll(o, await stdinText(ctx, o));
   const prepared = prepareAll(docs, o.namespace);
+  const marked = prepared.filter((p) => p.resource.metadata.annotations?.[PREVIEW_ANNOTATION] === 'delete');
+  if (marked.length > 0) {
+    // `policy preview` showed these as deleted; writing them would do the opposite.
+    throw combine(marked.map((p) => new ValidationError(`${p.origin} ${describeResource(p.resource)}`, [{ path: `metadata.annotations["${PREVIEW_ANNOTATION}"]`, message: `marked "delete" for policy preview, which ${mode} does not carry out: run "${deleteCommand(p.resource)}", or remove the annotation` }])));
+  }
   const client = new ResourceClient(await ctx.datastore());
   const refIssues = await client.checkReferences(prepared.map((p) => p.resource));
   if (refIssues.length > 0) {
@@ -274,6 +280,10 @@ async function writeExisting(client: ResourceClient, next: Resource, current: Re
   } else {
     await client.update({ ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } });
   }
+}
+
+function deleteCommand(r: Resource): string {
+  return `brindle delete ${r.kind.toLowerCase()} ${r.metadata.name}${r.metadata.namespace !== undefined ? ` -n ${r.metadata.namespace}` : ''}`;
 }
 
 function byTierOrder(tiers: Resource[]): Resource[] {
