@@ -8,6 +8,10 @@
 # namespace lab comes later).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -f dist/src/cli/main.js ]; then
+  echo "Brindle is not built yet: run 'make lab' (installs what is missing, builds, then runs this lab) or 'make build' first." >&2
+  exit 1
+fi
 
 work="$(mktemp -d -t brindle-lab.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
