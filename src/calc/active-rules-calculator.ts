@@ -5,11 +5,15 @@
  * references to decide which profiles are. A referenced profile that is missing from the
  * datastore (and not built in) is reported active without a model (the scanner makes it drop-all).
  *
+ * Policies with the same selector share one entry of the label index (clusters often have many
+ * policies selecting e.g. `role == 'db'`), so a label change that flips N such policies costs one
+ * selector evaluation, not N; the per-policy match events still fire for each.
+ *
  * It does NOT order policies (PolicyResolver) or parse rules (RuleScanner). Policies whose
  * selector does not parse match nothing.
  */
 import { LabelIndex } from '../selector/label-index.js';
-import { parseSelector } from '../selector/index.js';
+import { parseSelector, type Selector } from '../selector/index.js';
 import type { EndpointModel, PolicyModel, ProfileModel } from './model.js';
 import { builtinProfileModel } from './resource-converter.js';
 import type { PolicyKey } from './types.js';
@@ -26,6 +30,9 @@ export interface ActiveRulesCallbacks {
 export class ActiveRulesCalculator {
   private readonly index: LabelIndex;
   private readonly policies = new Map<PolicyKey, PolicyModel>();
+  /** Label-index entries are selectors (by canonical form); each stands for the policies using it. */
+  private readonly selectorOfPolicy = new Map<PolicyKey, string>();
+  private readonly policiesOfSelector = new Map<string, Set<PolicyKey>>();
   private readonly matchCounts = new Map<PolicyKey, number>();
   /** Policies with the AssumeNeededOnEveryNode hint, and the policies currently reported active. */
   private readonly forced = new Set<PolicyKey>();
@@ -38,8 +45,12 @@ export class ActiveRulesCalculator {
 
   constructor(private readonly callbacks: ActiveRulesCallbacks) {
     this.index = new LabelIndex({
-      onMatchStarted: (selId, itemId) => this.matchStarted(selId, itemId),
-      onMatchStopped: (selId, itemId) => this.matchStopped(selId, itemId),
+      onMatchStarted: (selId, itemId) => {
+        for (const key of this.policiesOfSelector.get(selId) ?? []) this.matchStarted(key, itemId);
+      },
+      onMatchStopped: (selId, itemId) => {
+        for (const key of this.policiesOfSelector.get(selId) ?? []) this.matchStopped(key, itemId);
+      },
     });
   }
 
@@ -52,7 +63,7 @@ export class ActiveRulesCalculator {
     }
     if (!policy || !sel) {
       this.forced.delete(key);
-      this.index.deleteSelector(key);
+      this.setSelector(key, undefined);
       this.reconcile(key);
       this.policies.delete(key);
       return;
@@ -61,7 +72,7 @@ export class ActiveRulesCalculator {
     if (policy.assumeNeededOnEveryNode) this.forced.add(key);
     else this.forced.delete(key);
     this.activatedNow = undefined;
-    this.index.updateSelector(key, sel);
+    this.setSelector(key, sel);
     this.reconcile(key);
     // Already active before this update: its rules may have changed.
     if (this.active.has(key) && this.activatedNow !== key) this.callbacks.onPolicyActive(policy);
@@ -92,6 +103,42 @@ export class ActiveRulesCalculator {
       this.index.deleteItem(id);
     }
     for (const p of new Set(oldProfiles)) if (!newProfiles.includes(p)) this.refProfile(p, -1);
+  }
+
+  /**
+   * Moves a policy to the label-index entry of its (new) selector, reporting match changes for the
+   * policy alone: endpoints matched by both the old and the new selector see no event, the others
+   * a stop (old only, first) or a start (new only).
+   */
+  private setSelector(key: PolicyKey, sel: Selector | undefined): void {
+    const oldId = this.selectorOfPolicy.get(key);
+    const newId = sel?.canonical;
+    if (oldId === newId) return;
+    const before = new Set(oldId === undefined ? [] : this.index.matchingItems(oldId));
+    let after = new Set<string>();
+    if (sel !== undefined && newId !== undefined) {
+      let group = this.policiesOfSelector.get(newId);
+      if (!group) {
+        // Index the selector before the policy joins it, so indexing reports nothing for the policy.
+        this.policiesOfSelector.set(newId, (group = new Set()));
+        this.index.updateSelector(newId, sel);
+      }
+      after = new Set(this.index.matchingItems(newId));
+      group.add(key);
+      this.selectorOfPolicy.set(key, newId);
+    } else {
+      this.selectorOfPolicy.delete(key);
+    }
+    if (oldId !== undefined) {
+      const group = this.policiesOfSelector.get(oldId)!;
+      group.delete(key);
+      if (group.size === 0) {
+        this.policiesOfSelector.delete(oldId);
+        this.index.deleteSelector(oldId);
+      }
+    }
+    for (const ep of before) if (!after.has(ep)) this.matchStopped(key, ep);
+    for (const ep of after) if (!before.has(ep)) this.matchStarted(key, ep);
   }
 
   /** A local endpoint's labels including those inherited from its profiles. */
