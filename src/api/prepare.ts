@@ -4,6 +4,7 @@ import { applyDefaults } from './defaults.js';
 import { inSchemaOrder } from './field-order.js';
 import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { kindInfo } from './kinds.js';
+import { SERVER_METADATA } from './schema.js';
 import { coerceDocumentScalars } from './scalar-coercion.js';
 import type { Resource } from './types.js';
 import { validateResource } from './validate.js';
@@ -24,6 +25,9 @@ export function prepareResource(doc: unknown, opts: { namespace?: string; subjec
   const subject = (r: unknown): string => (opts.subjectPrefix ? `${opts.subjectPrefix} ${describeResource(r)}` : describeResource(r));
   const first = validateResource(raw);
   if (first.length > 0) throw new ValidationError(subject(raw), first);
+  // What only a server sets (status, managedFields, …) is read but not kept, as an API server does.
+  delete raw['status'];
+  for (const f of SERVER_METADATA) delete raw['metadata'][f];
   let resource = raw as Resource;
   if (isK8sDocument(raw)) {
     resource = raw['kind'] === 'Namespace' ? convertNamespace(raw as K8sNamespace) : convertK8sNetworkPolicy(raw as K8sNetworkPolicy);

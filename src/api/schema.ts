@@ -40,7 +40,16 @@ export const METADATA: FieldType = obj({
   annotations: strMap,
   finalizers: strs,
   ownerReferences: arr(any),
+  // Set by an API server, present in `kubectl get -o yaml` output: accepted, then dropped (SERVER_METADATA).
+  generateName: str,
+  selfLink: str,
+  deletionTimestamp: str,
+  deletionGracePeriodSeconds: int,
+  managedFields: arr(any),
 });
+
+/** Metadata fields only an API server sets; prepareResource drops them (as a server would ignore them). */
+export const SERVER_METADATA: readonly string[] = ['generateName', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields'];
 
 const icmp = obj({ type: int, code: int });
 const entityRule = obj({

@@ -40,6 +40,7 @@ export function validateResource(doc: unknown): ValidationIssue[] {
 }
 
 const NAME_REQUIRED = 'name is required';
+const HAS_STATUS = new Set(['KubeControllersConfiguration', 'Node']);
 
 function collectIssues(doc: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -53,7 +54,8 @@ function collectIssues(doc: unknown): ValidationIssue[] {
   if (!info || (info.storedAs !== undefined && !k8s)) return [{ path: 'kind', message: `unknown kind "${kind}"` }];
   if (!k8s && apiVersion !== CALICO_API_VERSION) return [{ path: 'apiVersion', message: `apiVersion "${apiVersion}" is not ${CALICO_API_VERSION} (kind ${kind})` }];
   for (const key of Object.keys(doc)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key) && !(k8s && key === 'status')) issues.push({ path: key, message: UNKNOWN_FIELD });
+    // The kinds with a server-written `status` (calicoctl and kubectl print it): accepted on input, never stored
+    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key) && !(key === 'status' && (k8s || HAS_STATUS.has(kind)))) issues.push({ path: key, message: UNKNOWN_FIELD });
   }
   if (!isPlainObject(doc['metadata'])) return [...issues, { path: 'metadata', message: 'metadata is required' }];
   checkShape(doc['metadata'], METADATA, 'metadata', issues);
