@@ -1,5 +1,6 @@
 import type { IWatchResponse, WatchClient } from 'etcd3';
-import { CompactedError } from '../errors.js';
+import { CompactedError, UnavailableError } from '../errors.js';
+import { isTransientEtcdError } from './etcd-errors.js';
 import type { KeyValue, Watch, WatchEvent, WatchHandlers } from './datastore.js';
 
 type WatchStream = Awaited<ReturnType<WatchClient['watch']>>;
@@ -84,6 +85,16 @@ export class EtcdWatchStream implements Watch {
       return;
     }
     if (res.canceled) {
+      // A refusal that will not change by retrying (permission denied) is terminal; anything else
+      // (leader lost, member stopping, no reason given) resumes on a new stream.
+      const reason = res.cancel_reason ?? '';
+      if (reason !== '' && !isTransientEtcdError(new Error(reason))) {
+        this.disposed = true;
+        this.dropStream();
+        const why = reason.replace(/^rpc error: code = \w+ desc = /, '');
+        this.handlers.onError(new UnavailableError(`watch of ${this.key.toString('utf8')} on etcd was refused: ${why}`));
+        return;
+      }
       fail();
       return;
     }
