@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { builtinResource, builtinResources } from '../api/builtins.js';
-import { cidrOverlaps, tryParseCidr } from '../net/cidr.js';
+import { blockPrefix } from '../ipam/keys.js';
+import { cidrOverlaps, formatCidr, tryParseCidr, type Cidr } from '../net/cidr.js';
 import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
 import { inSchemaOrder } from '../api/field-order.js';
 import { describeResource, prepareResource } from '../api/prepare.js';
@@ -65,6 +66,8 @@ export class ResourceClient {
     const tiers = new Set((await this.list('Tier')).items.map((t) => t.metadata.name));
     for (const r of batch) if (r.kind === 'Tier') tiers.add(r.metadata.name);
     const pools = (await this.list('IPPool')).items;
+    // Allocation blocks outlive the pool they were carved from: read them when a pool is created.
+    const blocks = batch.some((r) => r.kind === 'IPPool' && !pools.some((p) => p.metadata.name === r.metadata.name)) ? await this.allocationBlocks() : [];
     const out: { index: number; issues: ValidationIssue[] }[] = [];
     batch.forEach((r, index) => {
       const issues: ValidationIssue[] = [];
@@ -77,6 +80,7 @@ export class ResourceClient {
       if (r.kind === 'IPPool' && !pools.some((p) => p.metadata.name === r.metadata.name)) {
         const others = [...pools.filter((p) => !batch.some((b) => b.kind === 'IPPool' && b.metadata.name === p.metadata.name)), ...batch.filter((b, i) => i !== index && b.kind === 'IPPool')];
         issues.push(...poolOverlapIssues(r, others));
+        issues.push(...blockSizeIssues(r, blocks));
       }
       if (issues.length > 0) out.push({ index, issues });
     });
@@ -200,6 +204,18 @@ export class ResourceClient {
     return decodeResource(kv);
   }
 
+  /** The CIDRs of every IPAM allocation block (both families). */
+  private async allocationBlocks(): Promise<Cidr[]> {
+    const out: Cidr[] = [];
+    for (const family of [4, 6] as const) {
+      for (const kv of (await this.ds.list(blockPrefix(family))).items) {
+        const cidr = tryParseCidr((JSON.parse(kv.value) as { cidr?: string }).cidr ?? '');
+        if (cidr) out.push(cidr);
+      }
+    }
+    return out;
+  }
+
   private async checkDependencies(r: Resource, subject: string): Promise<void> {
     const found = await this.checkReferences([r]);
     if (found.length > 0) throw new ValidationError(subject, found[0]!.issues);
@@ -222,6 +238,20 @@ function immutableFieldIssues(existing: Resource, next: Resource): ValidationIss
     issues.push({ path: 'spec', message: 'the spec of a built-in resource cannot be changed' });
   }
   return issues;
+}
+
+/**
+ * A new pool over existing blocks of another size (left by a deleted pool) would have blocks of its
+ * own carved over them, handing out their addresses a second time: refused, as Calico does.
+ */
+function blockSizeIssues(pool: Resource, blocks: Cidr[]): ValidationIssue[] {
+  const spec = pool.spec as IPPoolSpec;
+  const cidr = tryParseCidr(spec.cidr);
+  if (!cidr) return [];
+  const blockSize = spec.blockSize ?? (cidr.family === 4 ? 26 : 122);
+  const clash = blocks.find((b) => b.family === cidr.family && b.prefix !== blockSize && cidrOverlaps(b, cidr));
+  if (!clash) return [];
+  return [{ path: 'spec.blockSize', message: `blockSize ${blockSize} conflicts with existing allocation block ${formatCidr(clash)} (blocks outlive a deleted pool); use blockSize ${clash.prefix}, or release that block's addresses and its node's affinity first` }];
 }
 
 function poolOverlapIssues(pool: Resource, others: Resource[]): ValidationIssue[] {

@@ -1,7 +1,7 @@
 import { ConflictError, ExhaustedError, isConflict, isNotFound } from '../errors.js';
 import { affinityNode, assignFromBlock, assignOrdinal, collectCooldown, freeCount, hostAffinity, isEmpty, ordinalUnavailable, type AllocationBlock, type Assigned } from './block.js';
 import type { BlockClaimer } from './block-claimer.js';
-import { blockCount, cidrCovers, formatCidr, formatIp, ordinalOf, parseCidr, type Cidr, type IpAddr, type IpFamily } from '../net/cidr.js';
+import { blockCount, cidrCovers, cidrOverlaps, formatCidr, formatIp, ordinalOf, parseCidr, type Cidr, type IpAddr, type IpFamily } from '../net/cidr.js';
 import { DATASTORE_RETRIES, type BlockAffinity, type IpamStore, type Versioned } from './ipam-store.js';
 import type { IpamConfig, IpamPool } from './pool-selection.js';
 import { blockOrder, startingBlockIndex } from './random-block.js';
@@ -157,9 +157,12 @@ export class AddressAllocator {
       let candidate: Cidr | undefined;
       let reclaimable: AllocationBlock | undefined;
       for (const pool of pools) {
+        // Blocks of another size (left by a deleted pool that had another blockSize): a block of
+        // ours carved over one would hand out its addresses again.
+        const foreign = [...existing.keys()].map((k) => parseCidr(k)).filter((c) => c.prefix !== pool.blockSize && cidrOverlaps(c, pool.cidr));
         for (const c of blockOrder(pool.cidr, pool.blockSize, ctx.node)) {
           const b = existing.get(formatCidr(c));
-          if (wholeReserved(c)) continue;
+          if (wholeReserved(c) || (!b && foreign.some((f) => cidrOverlaps(f, c)))) continue;
           if (!b) {
             candidate = c;
             break;

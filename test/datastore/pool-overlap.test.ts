@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import type { Resource } from '../../src/api/types.js';
 import { MemoryDatastore } from '../../src/datastore/memory.js';
 import { ResourceClient } from '../../src/datastore/resource-client.js';
+import { ValidationError } from '../../src/errors.js';
+import { IpamClient } from '../../src/ipam/ipam-client.js';
 import { ResourceReader } from '../../src/ipam/resource-reader.js';
 
 /**
@@ -29,4 +31,19 @@ describe('IPPool overlap and updates', () => {
     const batch = await c.checkReferences([pool('whole', '10.70.0.0/24'), pool('new', '10.70.0.64/26')]);
     assert.deepEqual(batch.map((b) => b.index), [1], 'a new pool in a batch is checked against the stored ones');
   });
+
+  test('a new pool over blocks of another size left by a deleted pool is refused (they would be handed out twice)', async () => {
+    const ds = new MemoryDatastore();
+    const c = new ResourceClient(ds);
+    await c.create(pool('old', '10.72.0.0/24'));
+    const held = await new IpamClient(ds).autoAssign({ node: 'n1', handleId: 'h1', num4: 2 });
+    assert.match(held.ipv4[0]!.block, /\/26$/);
+    await c.delete('IPPool', 'old');
+    await assert.rejects(c.create(pool('smaller', '10.72.0.0/24', { blockSize: 28 })), (e: Error) =>
+      e instanceof ValidationError && /spec\.blockSize: blockSize 28 conflicts with existing allocation block 10\.72\.0\.\d+\/26 .*use blockSize 26/.test(e.message));
+    assert.deepEqual((await c.checkReferences([pool('smaller', '10.72.0.0/25', { blockSize: 28 })])).map((r) => r.index), [0], 'checked for apply -f batches too');
+    await c.create(pool('same-size', '10.72.0.0/24', { blockSize: 26 }));
+    await c.create(pool('elsewhere', '10.73.0.0/24', { blockSize: 28 }));
+  });
 });
+

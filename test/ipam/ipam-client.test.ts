@@ -4,7 +4,8 @@ import type { Datastore } from '../../src/datastore/datastore.js';
 import { ConflictError, ExhaustedError, NotFoundError } from '../../src/errors.js';
 import { IpamClient } from '../../src/ipam/ipam-client.js';
 import { IPAM_ROOT } from '../../src/ipam/keys.js';
-import { addNode, addPool, addReservation, freshStore, ManualClock } from './fixtures.js';
+import { ResourceReader } from '../../src/ipam/resource-reader.js';
+import { addNode, addPool, addReservation, freshStore, ManualClock, removeResource } from './fixtures.js';
 
 /** Every IPAM key and value, to prove that a refused request changed nothing. */
 async function ipamState(ds: Datastore): Promise<string> {
@@ -191,6 +192,30 @@ for (const backend of ['memory', 'sqlite'] as const) {
       const use = (await ipam.getUtilization()).find((p) => p.name === 'p-res')!;
       assert.deepEqual([use.capacity, use.inUse, use.available], [8n, 3, 0n]);
       assert.deepEqual(use.blocks.map((b) => [b.inUse, b.available]), [[3, 0]]);
+    });
+
+    it('never carves a new block over a block of another size (left by a deleted pool)', async () => {
+      const ipam = new IpamClient(ds);
+      // a /26 block holding addresses, whose pool was replaced by one with /28 blocks, bypassing
+      // the pool check (data written before it existed)
+      await addPool(ds, 'p-resize', '10.74.0.0/26', { blockSize: 26 });
+      const old = await ipam.autoAssign({ node: 'rs-a', handleId: 'rs-old', num4: 3, pools: ['p-resize'] });
+      await removeResource(ds, 'IPPool', 'p-resize');
+      await new ResourceReader(ds).createReplacementPool({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p-resize28' }, spec: { cidr: '10.74.0.0/26', blockSize: 28 } });
+      await ipam.configure({ strictAffinity: true });
+      try {
+        await assert.rejects(ipam.autoAssign({ node: 'rs-b', handleId: 'rs-new', num4: 1, pools: ['p-resize28'] }), ExhaustedError);
+      } finally {
+        await ipam.configure({ strictAffinity: false });
+      }
+      // without strict affinity the free addresses of the old block may be borrowed: each once
+      const got = await ipam.autoAssign({ node: 'rs-b', handleId: 'rs-new', num4: 61, pools: ['p-resize28'] });
+      const all = [...old.ipv4, ...got.ipv4].map((a) => a.ip);
+      assert.equal(new Set(all).size, 64);
+      assert.deepEqual(new Set(got.ipv4.map((a) => a.block)), new Set([old.ipv4[0]!.block]));
+      assert.deepEqual((await ipam.check()).invalidBlocks, []);
+      await ipam.releaseByHandle('rs-new');
+      await ipam.releaseByHandle('rs-old');
     });
 
     it('counts reserved and cooling-down addresses as not free in the pool total', async () => {
