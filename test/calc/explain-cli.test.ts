@@ -115,6 +115,17 @@ describe('brindle policy (CLI, SQLite)', () => {
     const port = brindle('policy', 'explain', '--from', 'shop/api', '--to', 'data/db');
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--port is required for protocol TCP/);
+    // ICMP is IPv4-only and ICMPv6 IPv6-only: the demo endpoints have IPv4 addresses alone, so an
+    // ICMPv6 flow between them cannot be evaluated (it used to be evaluated as an IPv4 packet).
+    const v6 = brindle('policy', 'explain', '--from', 'shop/frontend', '--to', 'data/db', '--protocol', 'ICMPv6');
+    assert.equal(v6.code, 2, v6.stdout);
+    assert.match(v6.stderr, /shop\/frontend has no IPv6 address/);
+    const v6ip = brindle('policy', 'explain', '--from', 'shop/frontend', '--to', '203.0.113.9', '--protocol', 'icmpv6');
+    assert.equal(v6ip.code, 2, v6ip.stdout);
+    assert.match(v6ip.stderr, /icmpv6 is IPv6 only/i);
+    const icmp6 = brindle('policy', 'matrix', '--protocol', 'ICMP', '-6');
+    assert.equal(icmp6.code, 2);
+    assert.match(icmp6.stderr, /ICMP is IPv4 only/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: data}\nspec: {selector: "app ==", ingress: [{action: Maybe}]}\n');
     const invalid = brindle('policy', 'preview', '-f', bad);

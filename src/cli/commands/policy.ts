@@ -38,14 +38,16 @@ export function register(program: Command, ctx: CliContext): void {
       const ev = new FlowEvaluator(await loadSnapshot(ctx));
       const from = peer(ev, o.from, '--from');
       const to = peer(ev, o.to, '--to');
+      const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : undefined);
       let x;
       try {
-        x = o.ipv6 && from.ip === undefined && to.ip === undefined ? ev.explain(from, to, flow, 6) : ev.explain(from, to, flow);
+        x = family !== undefined && from.ip === undefined && to.ip === undefined ? ev.explain(from, to, flow, family) : ev.explain(from, to, flow);
       } catch (err) {
         const msg = (err as Error).message;
         if (/has no IPv4 address/.test(msg)) throw new UsageError(`${msg} (use -6/--ipv6 for its IPv6 address)`);
         throw new UsageError(msg);
       }
+      if (family !== undefined && x.flow.family !== family) throw new UsageError(`--protocol ${o.protocol} is IPv${family} only, but the flow's addresses are IPv${x.flow.family}`);
       ctx.out(format === 'json' ? JSON.stringify(x, null, 2) : renderExplanation(x));
     });
 
@@ -60,7 +62,8 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
       const format = outputFormat(o.output);
-      const m = computeMatrix(await loadSnapshot(ctx), { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.ipv6 ? { family: 6 as const } : {}) });
+      const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4);
+      const m = computeMatrix(await loadSnapshot(ctx), { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family });
       ctx.out(format === 'json' ? JSON.stringify(matrixToJson(m), null, 2) : matrixHeader(m) + renderMatrix(m));
     });
 
@@ -120,6 +123,15 @@ function flowSpec(protocol: string, port: string | undefined, portRequired: bool
   }
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new UsageError(`--port must be a number 1-65535, got "${port}"`);
   return { protocol, port: Number(port) };
+}
+
+/** ICMP exists only in IPv4 and ICMPv6 only in IPv6 (Felix renders them in that family's rules alone). */
+function protocolFamily(protocol: string, ipv6: boolean | undefined): 4 | 6 | undefined {
+  const n = protocolNumber(protocol);
+  if (n === 58) return 6;
+  if (n !== 1) return undefined;
+  if (ipv6) throw new UsageError('--protocol ICMP is IPv4 only: use --protocol ICMPv6 with -6/--ipv6');
+  return 4;
 }
 
 function outputFormat(o: string): 'text' | 'json' {
