@@ -251,7 +251,7 @@ function blockSizeIssues(pool: Resource, blocks: Cidr[]): ValidationIssue[] {
   const blockSize = spec.blockSize ?? (cidr.family === 4 ? 26 : 122);
   const clash = blocks.find((b) => b.family === cidr.family && b.prefix !== blockSize && cidrOverlaps(b, cidr));
   if (!clash) return [];
-  return [{ path: 'spec.blockSize', message: `blockSize ${blockSize} conflicts with existing allocation block ${formatCidr(clash)} (blocks outlive a deleted pool); use blockSize ${clash.prefix}, or release that block's addresses and its node's affinity first` }];
+  return [{ path: 'spec.blockSize', message: `blockSize ${blockSize} conflicts with allocation block ${formatCidr(clash)}, which a deleted pool left in this range (blocks outlive their pool); use blockSize ${clash.prefix}` }];
 }
 
 function poolOverlapIssues(pool: Resource, others: Resource[]): ValidationIssue[] {
