@@ -126,6 +126,9 @@ describe('brindle policy (CLI, SQLite)', () => {
     const icmp6 = brindle('policy', 'matrix', '--protocol', 'ICMP', '-6');
     assert.equal(icmp6.code, 2);
     assert.match(icmp6.stderr, /ICMP is IPv4 only/);
+    const previewIcmp6 = brindle('policy', 'preview', '-f', join(DEMO, '02-policies.yaml'), '--protocol', 'ICMP', '--ipv6');
+    assert.equal(previewIcmp6.code, 2);
+    assert.match(previewIcmp6.stderr, /ICMP is IPv4 only/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: data}\nspec: {selector: "app ==", ingress: [{action: Maybe}]}\n');
     const invalid = brindle('policy', 'preview', '-f', bad);

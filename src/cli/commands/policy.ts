@@ -75,8 +75,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port', '80')
     .option('-n, --namespace <ns>', 'only endpoints of this namespace')
+    .option('-6, --ipv6', 'use the endpoints\' IPv6 addresses (endpoints without one are left out)')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { filename: string; delete?: string; protocol: string; port: string; namespace?: string; output: string }) => {
+    .action(async (o: { filename: string; delete?: string; protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
       const format = outputFormat(o.output);
       const changes: PreviewChange[] = [
@@ -84,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(o.delete ? prepareDocuments(parseDocs(await readInput(ctx, o.delete), o.delete), 'delete') : []),
       ];
       const current = await loadResources(ctx);
-      const opts = { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}) };
+      const opts = { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family: protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4) };
       const before = computeMatrix(snapshotOf(current), opts);
       const after = computeMatrix(snapshotOf(overlayResources(current, changes)), opts);
       const diff = diffMatrices(before, after);
