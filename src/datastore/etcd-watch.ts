@@ -5,6 +5,9 @@ import type { KeyValue, Watch, WatchEvent, WatchHandlers } from './datastore.js'
 
 type WatchStream = Awaited<ReturnType<WatchClient['watch']>>;
 
+/** Watch cancel reasons that retrying cannot fix: the request is not allowed or not valid. */
+const REFUSAL = /code = (PermissionDenied|Unauthenticated|InvalidArgument|FailedPrecondition)\b|permission denied|user name is empty|watcher range is empty/i;
+
 const BACKOFF_MIN_MS = 25;
 const BACKOFF_MAX_MS = 1000;
 
@@ -88,7 +91,7 @@ export class EtcdWatchStream implements Watch {
       // A refusal that will not change by retrying (permission denied) is terminal; anything else
       // (leader lost, member stopping, no reason given) resumes on a new stream.
       const reason = res.cancel_reason ?? '';
-      if (reason !== '' && !isTransientEtcdError(new Error(reason))) {
+      if (REFUSAL.test(reason) && !isTransientEtcdError(new Error(reason))) {
         this.disposed = true;
         this.dropStream();
         const why = reason.replace(/^rpc error: code = \w+ desc = /, '');
