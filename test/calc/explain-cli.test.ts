@@ -129,6 +129,18 @@ describe('brindle policy (CLI, SQLite)', () => {
     const previewIcmp6 = brindle('policy', 'preview', '-f', join(DEMO, '02-policies.yaml'), '--protocol', 'ICMP', '--ipv6');
     assert.equal(previewIcmp6.code, 2);
     assert.match(previewIcmp6.stderr, /ICMP is IPv4 only/);
+    // A policy in a tier that does not exist: apply refuses it, so preview must not show it as applicable.
+    const tierless = join(dir, 'tierless.yaml');
+    const pol = 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: guard.block, namespace: data}\nspec: {tier: guard, selector: all(), types: [Ingress]}\n';
+    writeFileSync(tierless, pol);
+    const noTier = brindle('policy', 'preview', '-f', tierless, '--port', '5432');
+    assert.equal(noTier.code, 2, noTier.stdout);
+    assert.match(noTier.stderr, /document 1: NetworkPolicy data\/guard.block: spec.tier: tier "guard" does not exist/);
+    const withTier = join(dir, 'with-tier.yaml');
+    writeFileSync(withTier, `apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: guard}\nspec: {order: 50}\n---\n${pol}`);
+    const preview = ok('policy', 'preview', '-f', withTier, '--port', '5432');
+    assert.match(preview, /would apply  NetworkPolicy data\/guard.block/);
+    assert.match(preview, /shop\/api → data\/db +allowed → denied/);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: data}\nspec: {selector: "app ==", ingress: [{action: Maybe}]}\n');
     const invalid = brindle('policy', 'preview', '-f', bad);

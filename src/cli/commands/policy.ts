@@ -11,7 +11,7 @@ import type { CalcSnapshot } from '../../calc/types.js';
 import { computeSnapshot } from '../../calc/snapshot.js';
 import type { Resource } from '../../api/types.js';
 import { ResourceClient } from '../../datastore/resource-client.js';
-import { NotFoundError, UsageError } from '../../errors.js';
+import { NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -84,6 +84,15 @@ export function register(program: Command, ctx: CliContext): void {
         ...prepareDocuments(parseDocs(await readInput(ctx, o.filename), o.filename), 'apply'),
         ...(o.delete ? prepareDocuments(parseDocs(await readInput(ctx, o.delete), o.delete), 'delete') : []),
       ];
+      // What `brindle apply` would refuse (a policy in a tier that does not exist, overlapping
+      // pools…) is refused here too, rather than previewed as if it could be applied.
+      const applied = changes.filter((c) => c.action === 'apply');
+      const refIssues = await new ResourceClient(await ctx.datastore()).checkReferences(applied.map((c) => c.resource));
+      if (refIssues.length > 0) {
+        const { index, issues } = refIssues[0]!;
+        const r = applied[index]!.resource;
+        throw new ValidationError(`document ${changes.indexOf(applied[index]!) + 1}: ${r.kind} ${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata.name}`, issues);
+      }
       const current = await loadResources(ctx);
       const opts = { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family: protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4) };
       const before = computeMatrix(snapshotOf(current), opts);
