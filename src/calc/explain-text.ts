@@ -32,6 +32,7 @@ function direction(d: DirectionTrace | NotEvaluated, title: string, who: string)
     out.push('  no profiles');
   }
   out.push(`  => ${d.decision}`);
+  for (const n of d.notEvaluated ?? []) out.push(`  note: ${n} also applies to this host endpoint and is not evaluated here`);
   return out;
 }
 

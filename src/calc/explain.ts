@@ -64,6 +64,12 @@ export interface DirectionTrace {
   profiles: ProfileStep[];
   /** One line: what decided the verdict. */
   decision: string;
+  /**
+   * Policy that also applies to this host endpoint but is not part of this evaluation (untracked
+   * and pre-DNAT tiers run in other netfilter stages, before the normal tiers), named so that a
+   * verdict is never silently incomplete.
+   */
+  notEvaluated?: string[];
 }
 
 export interface NotEvaluated {
@@ -245,7 +251,13 @@ export class FlowEvaluator {
   private trace(ep: EndpointState, direction: Direction, pkt: Packet, addr: Addr): DirectionTrace {
     const t: Tracer = { tiers: [], profiles: [], decision: '' };
     const verdict = walk(this.program(ep, direction), pkt, t);
-    return { direction, evaluated: true, endpoint: endpointLabel(ep), node: ep.node, ip: addr.text, verdict, tiers: t.tiers, profiles: t.profiles, decision: t.decision };
+    const out: DirectionTrace = { direction, evaluated: true, endpoint: endpointLabel(ep), node: ep.node, ip: addr.text, verdict, tiers: t.tiers, profiles: t.profiles, decision: t.decision };
+    const skipped = [
+      ...stagePolicies(ep.untrackedTiers, direction, 'untracked (doNotTrack)'),
+      ...(direction === 'ingress' ? stagePolicies(ep.preDNATTiers, direction, 'pre-DNAT') : []),
+    ];
+    if (skipped.length > 0) out.notEvaluated = skipped;
+    return out;
   }
 }
 
@@ -354,6 +366,11 @@ function walk(prog: DirectionProgram, pkt: Packet, t: Tracer | undefined): Verdi
     t.decision = prog.profiles.length === 0 ? `${none} and the endpoint has no profile: deny` : `${none} and no profile allowed the flow: deny`;
   }
   return 'deny';
+}
+
+/** `<what> policy <key>` for each policy of the tiers that governs the direction. */
+function stagePolicies(tiers: TierInfo[] | undefined, direction: Direction, what: string): string[] {
+  return (tiers ?? []).flatMap((t) => (direction === 'ingress' ? t.ingressPolicies : t.egressPolicies).map((k) => `${what} policy ${k}`));
 }
 
 function hit0(p: PolicyStep | undefined): string {

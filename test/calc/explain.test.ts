@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FlowEvaluator, type DirectionTrace, type FlowExplanation, type FlowSpec } from '../../src/calc/explain.js';
+import { renderExplanation } from '../../src/calc/explain-text.js';
 import type { ActivePolicy, ActiveProfile, CalcSnapshot, EndpointState, ParsedRule, TierInfo } from '../../src/calc/types.js';
 
 // Hand-made CalcSnapshots (the contract of src/calc/types.ts), so the evaluator is checked on its
@@ -131,6 +132,23 @@ describe('FlowEvaluator', () => {
     const x = explain(s, 'x/a', 'n1-eth0');
     assert.equal(x.verdict, 'deny');
     assert.match(ingressOf(x).decision, /no profile/);
+  });
+
+  test('a host endpoint\'s pre-DNAT and untracked policies are named as not evaluated, never silently left out', () => {
+    const normal = tier('default', ['default/_/allow-in'], ['default/_/allow-in']);
+    const hep: EndpointState = {
+      id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10'], ipv6Nets: [], profileIds: [], tiers: [normal], labels: {},
+      preDNATTiers: [tier('default', ['default/_/nodeports'])], untrackedTiers: [tier('default', [], ['default/_/raw-out'])], forwardTiers: [],
+    };
+    const s = snapshot([wep('x', 'a', '10.0.0.1', []), hep], [policy('default/_/allow-in', [rule('allow', 0)], [rule('allow', 0)])]);
+    const x = explain(s, 'x/a', 'n1-eth0');
+    assert.equal(x.verdict, 'allow');
+    assert.deepEqual(ingressOf(x).notEvaluated, ['pre-DNAT policy default/_/nodeports']);
+    assert.match(renderExplanation(x), /note: pre-DNAT policy default\/_\/nodeports also applies to this host endpoint and is not evaluated here/);
+    const out = new FlowEvaluator(s).explain({ endpoint: hep }, { ip: '8.8.8.8' }, TCP80);
+    assert.ok(out.egress.evaluated);
+    assert.deepEqual(out.egress.notEvaluated, ['untracked (doNotTrack) policy default/_/raw-out']);
+    assert.equal(ingressOf(explain(snapshot([wep('x', 'a', '10.0.0.1', []), { ...hep, preDNATTiers: [], untrackedTiers: [] }], [policy('default/_/allow-in', [rule('allow', 0)])]), 'x/a', 'n1-eth0')).notEvaluated, undefined);
   });
 
   test('bare IP destination: only the source egress is evaluated, nets and notNets by containment', () => {
