@@ -60,9 +60,10 @@ export class ResourceClient {
 
   /**
    * Checks what depends on other resources for a batch about to be written, as if the whole batch
-   * were stored: referenced tiers exist, pools don't overlap. Returns the issues per batch index.
+   * were stored: referenced tiers exist, pools don't overlap; with `updates` (apply, replace), stored
+   * pools keep their immutable fields. Returns the issues per batch index.
    */
-  async checkReferences(batch: Resource[]): Promise<{ index: number; issues: ValidationIssue[] }[]> {
+  async checkReferences(batch: Resource[], opts: { updates?: boolean } = {}): Promise<{ index: number; issues: ValidationIssue[] }[]> {
     const tiers = new Set((await this.list('Tier')).items.map((t) => t.metadata.name));
     for (const r of batch) if (r.kind === 'Tier') tiers.add(r.metadata.name);
     const pools = (await this.list('IPPool')).items;
@@ -77,7 +78,11 @@ export class ResourceClient {
       }
       // Overlap is checked when a pool is created, as Calico does: a stored pool can always be
       // updated (its CIDR is immutable), so overlapping pools left by an interrupted split can be disabled.
-      if (r.kind === 'IPPool' && !pools.some((p) => p.metadata.name === r.metadata.name)) {
+      // For a batch that will update stored pools, immutable fields are checked here too (not only
+      // when writing each one), so a batch changing a pool's CIDR writes nothing at all.
+      const storedPool = r.kind === 'IPPool' ? pools.find((p) => p.metadata.name === r.metadata.name) : undefined;
+      if (storedPool && opts.updates) issues.push(...immutableFieldIssues(storedPool, r));
+      if (r.kind === 'IPPool' && !storedPool) {
         const others = [...pools.filter((p) => !batch.some((b) => b.kind === 'IPPool' && b.metadata.name === p.metadata.name)), ...batch.filter((b, i) => i !== index && b.kind === 'IPPool')];
         issues.push(...poolOverlapIssues(r, others));
         issues.push(...blockSizeIssues(r, blocks));

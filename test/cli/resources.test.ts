@@ -85,6 +85,11 @@ const BAD_INPUT: [name: string, text: string, error: RegExp][] = [
     'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: fine}\nspec: {nets: [10.9.0.0/16]}\n---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec:\n  ingress:\n  - action: Deny\n    protocol: TCP\n    destination: {ports: [80, 70000]}\n',
     /^Error: bad\.yaml\[1\] NetworkPolicy x\/deny: spec\.ingress\[0\]\.destination\.ports\[1\]: port 70000 is out of range 1-65535$/m,
   ],
+  [
+    "a stored pool's CIDR changed in the second document (all-or-nothing)",
+    'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: fine}\nspec: {nets: [10.9.0.0/16]}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: rack-a-vxlan}\nspec: {cidr: 10.245.0.0/16, vxlanMode: CrossSubnet}\n',
+    /^Error: bad\.yaml\[1\] IPPool rack-a-vxlan: spec\.cidr: cidr cannot be changed \(was 10\.244\.0\.0\/16\); create a new pool instead$/m,
+  ],
 ];
 
 function suite(backend: string, url: () => string, reset: () => Promise<void>, full: boolean): void {

@@ -156,7 +156,7 @@ async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promi
     throw combine(marked.map((p) => new ValidationError(`${p.origin} ${describeResource(p.resource)}`, [{ path: `metadata.annotations["${PREVIEW_ANNOTATION}"]`, message: `marked "delete" for policy preview, which ${mode} does not carry out: run "${deleteCommand(p.resource)}", or remove the annotation` }])));
   }
   const client = new ResourceClient(await ctx.datastore());
-  const refIssues = await client.checkReferences(prepared.map((p) => p.resource));
+  const refIssues = await client.checkReferences(prepared.map((p) => p.resource), { updates: mode !== 'create' });
   if (refIssues.length > 0) {
     throw combine(refIssues.map(({ index, issues }) => new ValidationError(`${prepared[index]!.origin} ${describeResource(prepared[index]!.resource)}`, issues)));
   }
