@@ -12,6 +12,7 @@ import { decodeResource, encodeResource } from './resource-codec.js';
 
 const POLICY_KINDS = new Set(['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']);
 const APPLY_ATTEMPTS = 5;
+const BUILTIN_SPEC_FIXED = 'the spec of a built-in resource cannot be changed';
 
 /**
  * The one client for v3 resources over a Datastore, used by the CLI, IPAM and the policy tools.
@@ -61,7 +62,7 @@ export class ResourceClient {
   /**
    * Checks what depends on other resources for a batch about to be written, as if the whole batch
    * were stored: referenced tiers exist, pools don't overlap; with `updates` (apply, replace), stored
-   * pools keep their immutable fields. Returns the issues per batch index.
+   * pools keep their immutable fields and built-ins their spec. Returns the issues per batch index.
    */
   async checkReferences(batch: Resource[], opts: { updates?: boolean } = {}): Promise<{ index: number; issues: ValidationIssue[] }[]> {
     const tiers = new Set((await this.list('Tier')).items.map((t) => t.metadata.name));
@@ -82,6 +83,8 @@ export class ResourceClient {
       // when writing each one), so a batch changing a pool's CIDR writes nothing at all.
       const storedPool = r.kind === 'IPPool' ? pools.find((p) => p.metadata.name === r.metadata.name) : undefined;
       if (storedPool && opts.updates) issues.push(...immutableFieldIssues(storedPool, r));
+      const builtin = opts.updates ? builtinResource(r.kind, r.metadata.name) : undefined;
+      if (builtin && JSON.stringify(sortKeys(builtin.spec)) !== JSON.stringify(sortKeys(r.spec))) issues.push({ path: 'spec', message: BUILTIN_SPEC_FIXED });
       if (r.kind === 'IPPool' && !storedPool) {
         const others = [...pools.filter((p) => !batch.some((b) => b.kind === 'IPPool' && b.metadata.name === p.metadata.name)), ...batch.filter((b, i) => i !== index && b.kind === 'IPPool')];
         issues.push(...poolOverlapIssues(r, others));
@@ -201,7 +204,7 @@ export class ResourceClient {
   private async storeBuiltin(r: Resource, subject: string): Promise<Resource> {
     const builtin = builtinResource(r.kind, r.metadata.name)!;
     if (JSON.stringify(sortKeys(builtin.spec)) !== JSON.stringify(sortKeys(r.spec))) {
-      throw new ValidationError(subject, [{ path: 'spec', message: 'the spec of a built-in resource cannot be changed' }]);
+      throw new ValidationError(subject, [{ path: 'spec', message: BUILTIN_SPEC_FIXED }]);
     }
     // Nothing to record beyond the built-in itself: leave it unstored (no write, no event).
     if (!r.metadata.labels && !r.metadata.annotations) return builtin;
@@ -240,7 +243,7 @@ function immutableFieldIssues(existing: Resource, next: Resource): ValidationIss
   }
   const builtin = builtinResource(next.kind, next.metadata.name);
   if (builtin && next.kind === 'Profile' && JSON.stringify(sortKeys(builtin.spec)) !== JSON.stringify(sortKeys(next.spec))) {
-    issues.push({ path: 'spec', message: 'the spec of a built-in resource cannot be changed' });
+    issues.push({ path: 'spec', message: BUILTIN_SPEC_FIXED });
   }
   return issues;
 }

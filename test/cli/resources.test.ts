@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -90,6 +90,11 @@ const BAD_INPUT: [name: string, text: string, error: RegExp][] = [
     'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: fine}\nspec: {nets: [10.9.0.0/16]}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: rack-a-vxlan}\nspec: {cidr: 10.245.0.0/16, vxlanMode: CrossSubnet}\n',
     /^Error: bad\.yaml\[1\] IPPool rack-a-vxlan: spec\.cidr: cidr cannot be changed \(was 10\.244\.0\.0\/16\); create a new pool instead$/m,
   ],
+  [
+    "the built-in default-allow profile's spec changed in the second document (all-or-nothing)",
+    'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: fine}\nspec: {nets: [10.9.0.0/16]}\n---\napiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: projectcalico-default-allow}\nspec: {ingress: [{action: Deny}]}\n',
+    /^Error: bad\.yaml\[1\] Profile projectcalico-default-allow: spec: the spec of a built-in resource cannot be changed$/m,
+  ],
 ];
 
 function suite(backend: string, url: () => string, reset: () => Promise<void>, full: boolean): void {
@@ -162,6 +167,14 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       const builtin = cli(url(), ['delete', 'tier', 'default']);
       assert.equal(builtin.status, 2);
       assert.match(builtin.stderr, /built-in resources cannot be deleted/);
+      // a built-in in a delete batch is refused before anything else of the batch is deleted
+      ok(url(), ['create', '-f', gns]);
+      const mixed = file('mixed.yaml', `${readFileSync(gns, 'utf8')}---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: default}\n`);
+      const refused = cli(url(), ['delete', '-f', mixed]);
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, /^Error: mixed\.yaml\[1\] Tier default: built-in resources cannot be deleted$/m);
+      assert.match(ok(url(), ['get', 'gnetset', 'extra']), /^extra$/m);
+      ok(url(), ['delete', 'gnetset', 'extra']);
     });
 
     test('replace of a missing resource fails; validate writes nothing', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { builtinResource } from '../../api/builtins.js';
 import { lookupKind, type KindInfo } from '../../api/kinds.js';
 import { PREVIEW_ANNOTATION } from '../../calc/preview.js';
 import { describeResource, prepareResource } from '../../api/prepare.js';
@@ -192,6 +193,11 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
     if (kind === undefined || names.length === 0) throw new UsageError('delete needs KIND and at least one NAME, or -f FILE');
     const info = resolveKind(kind);
     for (const name of names) targets.push({ kind: info.kind, name, ...(info.namespaced ? { namespace: o.namespace ?? 'default' } : {}) });
+  }
+  // Built-ins cannot be deleted: refuse before deleting anything else of the batch.
+  const builtins = targets.filter((t) => builtinResource(t.kind, t.name));
+  if (builtins.length > 0) {
+    throw combine(builtins.map((t) => new ValidationError(`${t.origin ? `${t.origin} ` : ''}${t.kind} ${t.name}`, [{ path: '', message: 'built-in resources cannot be deleted' }])));
   }
   const client = new ResourceClient(await ctx.datastore());
   let done = 0;
