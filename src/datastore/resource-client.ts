@@ -151,11 +151,8 @@ export class ResourceClient {
     const current = await this.ds.get(key);
     if (!current) throw new NotFoundError(`${subject} does not exist`);
     if (info.kind === 'Tier') {
-      const users: string[] = [];
-      for (const k of POLICY_KINDS) {
-        for (const p of (await this.list(k)).items) if ((p.spec as { tier?: string }).tier === name) users.push(describeResource(p));
-      }
-      if (users.length > 0) throw new ValidationError(subject, [{ path: '', message: `tier is still used by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` and ${users.length - 3} more` : ''}` }]);
+      const users = (await this.tierPolicies(name)).map((p) => describeResource(p));
+      if (users.length > 0) throw new ValidationError(subject, [{ path: '', message: tierInUseMessage(users) }]);
     }
     const expected = resourceVersion !== undefined ? Number(resourceVersion) : current.modRevision;
     if (resourceVersion !== undefined && expected !== current.modRevision) throw staleError(subject, resourceVersion, current.modRevision);
@@ -167,6 +164,13 @@ export class ResourceClient {
       throw err;
     }
     return decodeResource(current);
+  }
+
+  /** The policies (of every policy kind) in a tier: a tier can be deleted only when there are none. */
+  async tierPolicies(tier: string): Promise<Resource[]> {
+    const out: Resource[] = [];
+    for (const k of POLICY_KINDS) for (const p of (await this.list(k)).items) if ((p.spec as { tier?: string }).tier === tier) out.push(p);
+    return out;
   }
 
   // ---------------------------------------------------------------- internals
@@ -260,6 +264,11 @@ function blockSizeIssues(pool: Resource, blocks: Cidr[]): ValidationIssue[] {
   const clash = blocks.find((b) => b.family === cidr.family && b.prefix !== blockSize && cidrOverlaps(b, cidr));
   if (!clash) return [];
   return [{ path: 'spec.blockSize', message: `blockSize ${blockSize} conflicts with allocation block ${formatCidr(clash)}, which a deleted pool left in this range (blocks outlive their pool); use blockSize ${clash.prefix}` }];
+}
+
+/** Why a tier cannot be deleted, naming up to three of its policies. */
+export function tierInUseMessage(users: string[]): string {
+  return `tier is still used by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` and ${users.length - 3} more` : ''}`;
 }
 
 function poolOverlapIssues(pool: Resource, others: Resource[]): ValidationIssue[] {

@@ -259,6 +259,18 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       assertGolden('api/cli-get-bgppeers.txt', ok(url(), ['get', 'bgpp']));
       assertGolden('api/cli-get-hep-wide.txt', ok(url(), ['get', 'hostendpoints', '-o', 'wide']));
     });
+
+    test('delete -f of tiers still in use deletes nothing; delete -f of everything applied deletes it all', async () => {
+      const before = await snapshot(url());
+      const inUse = cli(url(), ['delete', '-f', join(MANIFESTS, '02-tiers.yaml')]);
+      assert.equal(inUse.status, 2, inUse.stderr);
+      assert.match(inUse.stderr, /^Error: 02-tiers\.yaml\[0\] Tier security: tier is still used by GlobalNetworkPolicy security\.block-threats/m);
+      assert.deepEqual(await snapshot(url()), before);
+      // the tiers come before their policies in the manifests: they are deleted after them
+      assert.equal(ok(url(), ['delete', '-f', MANIFESTS, '-R', '--skip-not-exists']), `Successfully deleted ${MANIFEST_COUNT} resource(s)\n`);
+      assert.equal(ok(url(), ['get', 'gnp']), 'NAME\n');
+      assert.doesNotMatch(ok(url(), ['get', 'tiers']), /security|platform/);
+    });
   });
 }
 

@@ -4,7 +4,7 @@ import { lookupKind, type KindInfo } from '../../api/kinds.js';
 import { PREVIEW_ANNOTATION } from '../../calc/preview.js';
 import { describeResource, prepareResource } from '../../api/prepare.js';
 import type { Resource } from '../../api/types.js';
-import { ResourceClient } from '../../datastore/resource-client.js';
+import { ResourceClient, tierInUseMessage } from '../../datastore/resource-client.js';
 import { BrindleError, isAlreadyExists, isNotFound, NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { readManifests, type ManifestDocument } from '../resources/manifest-reader.js';
@@ -200,6 +200,14 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
     throw combine(builtins.map((t) => new ValidationError(`${t.origin ? `${t.origin} ` : ''}${t.kind} ${t.name}`, [{ path: '', message: 'built-in resources cannot be deleted' }])));
   }
   const client = new ResourceClient(await ctx.datastore());
+  // Tiers go last, after the policies of the same batch, and only if nothing outside the batch uses them.
+  targets.sort((a, b) => Number(a.kind === 'Tier') - Number(b.kind === 'Tier'));
+  const inUse: ValidationError[] = [];
+  for (const t of targets.filter((x) => x.kind === 'Tier')) {
+    const users = (await client.tierPolicies(t.name)).filter((p) => !targets.some((x) => x.kind === p.kind && x.name === p.metadata.name && x.namespace === p.metadata.namespace));
+    if (users.length > 0) inUse.push(new ValidationError(`${t.origin ? `${t.origin} ` : ''}Tier ${t.name}`, [{ path: '', message: tierInUseMessage(users.map((p) => describeResource(p))) }]));
+  }
+  if (inUse.length > 0) throw combine(inUse);
   let done = 0;
   for (const t of targets) {
     try {
