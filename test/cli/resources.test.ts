@@ -237,6 +237,13 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       ok(url(), ['delete', 'hep', 'numeric-labels']);
     });
 
+    test('a policy written before its tier in the same file applies (tiers are written first)', () => {
+      const f = file('order.yaml', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: late.first}\nspec: {tier: late, selector: all()}\n---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: late}\nspec: {order: 5}\n');
+      assert.equal(ok(url(), ['apply', '-f', f]), 'Successfully applied 2 resource(s)\n');
+      assert.match(ok(url(), ['get', 'gnp', '-o', 'wide']), /^late\.first\s+late\s/m);
+      assert.equal(ok(url(), ['delete', '-f', f]), 'Successfully deleted 2 resource(s)\n');
+    });
+
     test('apply refuses a document that policy preview counts as deleted, and writes nothing', async () => {
       const change = file('change.yaml', [
         'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: new-set}\nspec: {nets: [10.202.0.0/16]}\n',

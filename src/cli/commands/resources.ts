@@ -161,8 +161,10 @@ async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promi
   if (refIssues.length > 0) {
     throw combine(refIssues.map(({ index, issues }) => new ValidationError(`${prepared[index]!.origin} ${describeResource(prepared[index]!.resource)}`, issues)));
   }
+  // The batch was checked as a whole: write its tiers before the policies that may use them.
+  const ordered = [...prepared].sort((a, b) => Number(b.resource.kind === 'Tier') - Number(a.resource.kind === 'Tier'));
   let done = 0;
-  for (const { resource, origin } of prepared) {
+  for (const { resource, origin } of ordered) {
     try {
       if (mode === 'apply') await client.apply(resource);
       else if (mode === 'replace') await client.update(resource);
