@@ -44,7 +44,19 @@ const PROTOCOL_NAMES: Record<string, string> = { tcp: 'tcp', udp: 'udp', icmp: '
 /** `TCP` → `tcp`, 6 → `6`. */
 export function normaliseProtocol(p: Protocol): string {
   if (typeof p === 'number') return String(p);
+  if (typeof p !== 'string') throw new RuleParseError(`invalid protocol ${JSON.stringify(p)}`);
   return PROTOCOL_NAMES[p.toLowerCase()] ?? p.toLowerCase();
+}
+
+/** `{type, code}` of an icmp/notICMP match; a type or code that is not a number is refused (ignoring it would widen the rule). */
+function icmpMatch(field: string, m: unknown): { type: number; code?: number } | undefined {
+  if (m === undefined || m === null) return undefined;
+  const { type, code } = m as { type?: unknown; code?: unknown };
+  if (typeof m !== 'object' || (type !== undefined && typeof type !== 'number') || (code !== undefined && typeof code !== 'number')) {
+    throw new RuleParseError(`invalid ${field} ${JSON.stringify(m)}`);
+  }
+  if (type === undefined) return undefined;
+  return code === undefined ? { type } : { type, code };
 }
 
 /** The protocol a rule's named ports are looked up with (Felix: TCP unless the rule says UDP/SCTP). */
@@ -122,10 +134,10 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
   if (r.ipVersion === 4 || r.ipVersion === 6) out.ipVersion = r.ipVersion;
   if (r.protocol !== undefined) out.protocol = normaliseProtocol(r.protocol);
   if (r.notProtocol !== undefined) out.notProtocol = normaliseProtocol(r.notProtocol);
-  if (r.icmp && typeof r.icmp.type === 'number') out.icmp = r.icmp.code === undefined ? { type: r.icmp.type } : { type: r.icmp.type, code: r.icmp.code };
-  if (r.notICMP && typeof r.notICMP.type === 'number') {
-    out.notIcmp = r.notICMP.code === undefined ? { type: r.notICMP.type } : { type: r.notICMP.type, code: r.notICMP.code };
-  }
+  const icmp = icmpMatch('icmp', r.icmp);
+  if (icmp) out.icmp = icmp;
+  const notIcmp = icmpMatch('notICMP', r.notICMP);
+  if (notIcmp) out.notIcmp = notIcmp;
 
   const side = (er: EntityRule | undefined, posRaw: string, negRaw: string, dir: 'Src' | 'Dst'): void => {
     const [pos, neg] = combine(posRaw, negRaw);

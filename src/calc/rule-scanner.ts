@@ -8,7 +8,7 @@
  * fail-closed (no rules, `failClosed: true`), never dropped or allowed.
  */
 import type { IpSetData, PolicyModel, ProfileModel } from './model.js';
-import { parseRule, RuleParseError, SelectorCache } from './rule-parser.js';
+import { parseRule, SelectorCache } from './rule-parser.js';
 import type { ActivePolicy, ActiveProfile, ParsedRule, PolicyKey } from './types.js';
 
 export interface RuleScannerCallbacks {
@@ -78,8 +78,9 @@ export class RuleScanner {
           return res.rule;
         });
       return { inbound: convert(inboundRules), outbound: convert(outboundRules), sets, failed: false };
-    } catch (err) {
-      if (!(err instanceof RuleParseError)) throw err;
+    } catch {
+      // RuleParseError, or a value of the wrong type that only a write bypassing validation could
+      // store: either way the rules cannot be enforced as written, so they deny (never crash the graph).
       return { inbound: [], outbound: [], sets: new Map(), failed: true };
     }
   }

@@ -18,6 +18,21 @@ export function prefixSelector(sel: string, prefix: string): string {
   }
 }
 
+/**
+ * An EntityRule part that cannot be composed (only reachable with values that bypassed validation):
+ * Calico would drop that part and widen the rule; here it becomes a selector that does not parse,
+ * so the rule parser rejects the rule and its policy fails closed.
+ */
+function unusable(field: string, value: unknown): string {
+  return `<invalid ${field} ${JSON.stringify(value)}>`;
+}
+
+/** `prefixSelector` for an EntityRule field: an unparsable value stays unparsable (see `unusable`). */
+function prefixRuleSelector(sel: unknown, prefix: string, field: string): string {
+  const out = typeof sel === 'string' ? prefixSelector(sel, prefix) : '';
+  return out === '' ? unusable(field, sel) : out;
+}
+
 function prefixAndAppend(current: string, extra: string | undefined, prefix: string): string {
   if (!extra) return current;
   const prefixed = prefixSelector(extra, prefix);
@@ -50,13 +65,14 @@ export function globalPolicySelector(selector: string | undefined, namespaceSele
 /** Calico's `parseServiceAccounts`: `pcsa.`-prefixed selector ANDed with `serviceaccount in {names}`. */
 function serviceAccountSelector(sam: ServiceAccountMatch): string {
   let updated = '';
-  if (sam.selector) updated = prefixSelector(sam.selector, SERVICE_ACCOUNT_LABEL_PREFIX);
+  if (sam.selector) updated = prefixRuleSelector(sam.selector, SERVICE_ACCOUNT_LABEL_PREFIX, 'serviceAccounts.selector');
   if (!sam.names || sam.names.length === 0) return updated;
   let names: string;
   try {
+    if (!Array.isArray(sam.names) || !sam.names.every((n) => typeof n === 'string')) throw new Error('not a list of names');
     names = parseSelector(`${LABEL_SERVICE_ACCOUNT} in { '${sam.names.join("', '")}' }`).canonical;
   } catch {
-    return '';
+    return unusable('serviceAccounts.names', sam.names);
   }
   return updated !== '' ? `(${updated}) && (${names})` : names;
 }
@@ -71,7 +87,7 @@ export function entityRuleSelector(er: EntityRule | undefined, namespace: string
   const saSel = er.serviceAccounts ? serviceAccountSelector(er.serviceAccounts) : '';
   let nsSel = '';
   if (er.namespaceSelector) {
-    nsSel = prefixSelector(er.namespaceSelector, NAMESPACE_LABEL_PREFIX);
+    nsSel = prefixRuleSelector(er.namespaceSelector, NAMESPACE_LABEL_PREFIX, 'namespaceSelector');
     nsSel = nsSel.split('all()').join(`has(${LABEL_NAMESPACE})`);
     nsSel = nsSel.split('global()').join(`!has(${LABEL_NAMESPACE})`);
   } else if (namespace) {

@@ -70,6 +70,12 @@ test('an invalid selector, port or net, or an unenforceable match, is a RulePars
   assert.throws(() => parse({ action: 'Allow', destination: { nets: ['10.0.0.300/8'] } }), RuleParseError);
   assert.throws(() => parse({ action: 'Allow', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } }), /service matches/);
   assert.throws(() => parse({ action: 'Allow', http: { methods: ['GET'] } }), /HTTP matches/);
+  // Values of the wrong type (stored by a write that bypassed validation) are refused, not ignored:
+  // ignoring an icmp type or a protocol would widen the rule.
+  assert.throws(() => parse({ action: 'Allow', protocol: {} as never }), /invalid protocol/);
+  assert.throws(() => parse({ action: 'Allow', protocol: 'ICMP', icmp: { type: 'echo' as never } }), /invalid icmp/);
+  assert.throws(() => parse({ action: 'Deny', protocol: 'ICMP', notICMP: { type: 8, code: '0' as never } }), /invalid notICMP/);
+  assert.deepEqual(parse({ action: 'Allow', protocol: 'ICMP', icmp: {} as never }), { action: 'allow', index: 3, protocol: 'icmp' });
 });
 
 const TEXT_CASES: [Rule, string][] = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CalculationGraph } from '../../src/calc/graph.js';
-import { ContractViolationError, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
+import { computeSnapshot, ContractViolationError, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
 import type { ActivePolicy, EndpointState } from '../../src/calc/types.js';
 import { gnp, np, profile, wep } from './state-builders.js';
 
@@ -107,4 +107,20 @@ test('malformed values are treated as absent, malformed rules fail closed', () =
   g.onInSync();
   assert.deepEqual([...dp.snapshot.policies.values()].map((p) => [p.key, p.failClosed, p.inbound.length]), [['default/_/bad-rules', true, 0]]);
   assert.deepEqual(dp.snapshot.endpoints.get('wep:ns1/w1')?.tiers.map((t) => t.ingressPolicies), [['default/_/bad-rules']]);
+});
+
+test('rules with values of the wrong type fail closed: never crash the graph, never widen the rule', () => {
+  const w = wep('ns1', 'w1', { app: 'web' }, { ips: ['10.0.0.1/32'] });
+  const rules: unknown[] = [
+    { action: 'Allow', protocol: {} }, // used to throw out of the graph
+    { action: 'Allow', protocol: 'ICMP', icmp: { type: 'echo' } }, // used to allow every ICMP type
+    { action: 'Allow', source: { namespaceSelector: 7 } }, // used to allow every source
+    { action: 'Allow', source: { serviceAccounts: { names: 'frontend' } } }, // likewise
+    { action: 'Allow', source: { serviceAccounts: { selector: 'role ==' } } }, // likewise
+  ];
+  for (const r of rules) {
+    const bad = np('ns1', 'bad', { selector: 'all()', types: ['Ingress'], ingress: [r] });
+    const s = computeSnapshot([w, profile('kns.ns1'), bad], { hostname: 'node1' });
+    assert.deepEqual([...s.policies.values()].map((p) => [p.key, p.failClosed, p.inbound.length]), [['default/ns1/bad', true, 0]], JSON.stringify(r));
+  }
 });
