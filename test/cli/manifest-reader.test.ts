@@ -31,6 +31,12 @@ describe('parseManifest', () => {
     assert.throws(() => parseManifest('a: 1\na: 2\n', 'dup.yaml'), (e) => e instanceof ValidationError && /dup\.yaml\[0\]: malformed YAML/.test(e.message));
   });
 
+  test('<< merge keys are merged, as calicoctl and kubectl read them; port ranges stay strings', () => {
+    const [d] = parseManifest('rules:\n  - &web {action: Allow, protocol: TCP, ports: [80, 1000:2000]}\n  - <<: *web\n    source: {nets: [10.0.0.0/8]}\n', 'm.yaml');
+    const web = { action: 'Allow', protocol: 'TCP', ports: [80, '1000:2000'] };
+    assert.deepEqual(d!.doc, { rules: [web, { ...web, source: { nets: ['10.0.0.0/8'] } }] });
+  });
+
   test('timestamps and version-like strings stay strings (YAML 1.2 core schema)', () => {
     assert.deepEqual(parseManifest('t: 2026-11-21T23:50:50.556Z\nv: 1.10\n', 's.yaml')[0]!.doc, { t: '2026-11-21T23:50:50.556Z', v: 1.1 });
   });

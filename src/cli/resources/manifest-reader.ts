@@ -62,7 +62,8 @@ function readFile(file: string): string {
 /** Parses the text of one manifest into documents (exported for tests and stdin). */
 export function parseManifest(text: string, source: string): ManifestDocument[] {
   const name = source === '-' ? '-' : basename(source);
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+  // `<<` merge keys as Go's YAML (calicoctl, kubectl) reads them; everything else YAML 1.2 (`1000:2000` stays a string)
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, merge: true });
   if (!Array.isArray(docs)) return [];
   const out: ManifestDocument[] = [];
   docs.forEach((d, i) => {
