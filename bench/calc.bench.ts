@@ -144,6 +144,7 @@ export async function run(): Promise<BenchRow[]> {
   // the steady state, with the GC pauses that fell inside them counted.
   const labelSamples: number[] = [];
   const warmSamples: number[] = [];
+  const warmCpu: number[] = [];
   const warmSpans: [number, number][] = [];
   const gcPauses: [number, number][] = [];
   const gcObserver = new PerformanceObserver((list) => {
@@ -155,13 +156,16 @@ export async function run(): Promise<BenchRow[]> {
     const i = ((s >> 1) % 200) * NODES; // endpoints i % NODES === 0 live on node-0
     const initial = i % 3 === 0 ? 'dev' : 'prod';
     const ep = endpoint(i, s % 2 === 0 ? (initial === 'dev' ? 'prod' : 'dev') : initial);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     graph.onUpdates([{ key: keyOf(ep), value: ep }]);
     graph.flush();
     const t1 = performance.now();
     if (s < 200) labelSamples.push(t1 - t0);
     else {
+      const cpu = process.cpuUsage(cpu0);
       warmSamples.push(t1 - t0);
+      warmCpu.push((cpu.user + cpu.system) / 1000);
       warmSpans.push([t0, t1]);
     }
   }
@@ -184,6 +188,7 @@ export async function run(): Promise<BenchRow[]> {
   const policyCalls = (dp.calls - callsBeforePolicies) / Math.max(1, policySamples.length);
   const label = percentiles(labelSamples);
   const warm = percentiles(warmSamples);
+  const warmCpuP = percentiles(warmCpu);
   const pol = percentiles(policySamples);
   return [
     { bench, metric: 'cold start to in-sync (50k eps, 5k pols, 200 local)', value: coldMs, unit: 'ms', note: `${coldCalls} dataplane calls` },
@@ -192,6 +197,7 @@ export async function run(): Promise<BenchRow[]> {
     { bench, metric: 'endpoint label change → flush, median', value: label.median, unit: 'ms', note: `cold/incremental ${(coldMs / label.median).toFixed(0)}x` },
     { bench, metric: 'endpoint label change → flush, p99', value: label.p99, unit: 'ms', note: `${labelCalls.toFixed(1)} dataplane calls per change; first 200 changes` },
     { bench, metric: 'endpoint label change → flush, p99 warm', value: warm.p99, unit: 'ms', note: `changes 201-400, median ${warm.median.toFixed(3)} ms; ${warmGc.length} GC pauses inside them (${warmGc.reduce((t, [, d]) => t + d, 0).toFixed(1)} ms)` },
+    { bench, metric: 'endpoint label change → flush, p99 warm CPU', value: warmCpuP.p99, unit: 'ms', note: `process CPU time (not descheduled time; includes GC threads), median ${warmCpuP.median.toFixed(3)} ms` },
     { bench, metric: 'policy change → flush, median', value: pol.median, unit: 'ms', note: `cold/incremental ${(coldMs / pol.median).toFixed(0)}x` },
     { bench, metric: 'policy change → flush, p99', value: pol.p99, unit: 'ms', note: `${policyCalls.toFixed(1)} dataplane calls per change` },
   ];
