@@ -30,6 +30,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'GlobalNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'globalnetworkpolicies', namespaced: false, shortNames: ['gnp', 'gnps', 'globalnetworkpolicy'] },
   { kind: 'StagedNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagednetworkpolicies', namespaced: true, shortNames: ['snp', 'stagednetworkpolicy'] },
   { kind: 'StagedGlobalNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagedglobalnetworkpolicies', namespaced: false, shortNames: ['sgnp', 'stagedglobalnetworkpolicy'] },
+  { kind: 'StagedKubernetesNetworkPolicy', apiVersion: CALICO_API_VERSION, plural: 'stagedkubernetesnetworkpolicies', namespaced: true, shortNames: ['stagedkubernetesnetworkpolicy'] },
   { kind: 'Tier', apiVersion: CALICO_API_VERSION, plural: 'tiers', namespaced: false, shortNames: ['tier'] },
   { kind: 'Profile', apiVersion: CALICO_API_VERSION, plural: 'profiles', namespaced: false, shortNames: ['pro', 'pros', 'profile'] },
   { kind: 'NetworkSet', apiVersion: CALICO_API_VERSION, plural: 'networksets', namespaced: true, shortNames: ['netset', 'netsets', 'networkset'] },

@@ -111,12 +111,24 @@ const bgpFilterRule = obj({
   operations: arr(any),
 });
 
+const labelSelector = obj({ matchLabels: strMap, matchExpressions: arr(obj({ key: str, operator: str, values: strs })) });
+const k8sPeer = obj({ podSelector: labelSelector, namespaceSelector: labelSelector, ipBlock: obj({ cidr: str, except: strs }) });
+const k8sPort = obj({ protocol: str, port: intOrStr, endPort: int });
+const k8sPolicyFields: Record<string, FieldType> = {
+  podSelector: labelSelector,
+  policyTypes: strs,
+  ingress: arr(obj({ from: arr(k8sPeer), ports: arr(k8sPort) })),
+  egress: arr(obj({ to: arr(k8sPeer), ports: arr(k8sPort) })),
+};
+
 /** Spec schema per kind (the Kubernetes kinds are keyed by their Brindle kind name). */
 export const SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
   NetworkPolicy: obj(policyFields),
   GlobalNetworkPolicy: obj(globalPolicyFields),
   StagedNetworkPolicy: obj({ ...policyFields, stagedAction }),
   StagedGlobalNetworkPolicy: obj({ ...globalPolicyFields, stagedAction }),
+  // Stored as written (never enforced, so never converted): a Kubernetes NetworkPolicy spec plus stagedAction.
+  StagedKubernetesNetworkPolicy: obj({ stagedAction, ...k8sPolicyFields }),
   Tier: obj({ order: num, defaultAction: str }),
   Profile: obj({ ingress: arr(RULE), egress: arr(RULE), labelsToApply: strMap }),
   WorkloadEndpoint: obj({
@@ -245,17 +257,9 @@ export const SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
   ClusterInformation: obj({ clusterGUID: str, clusterType: str, calicoVersion: str, datastoreReady: bool, variant: str }),
 };
 
-const labelSelector = obj({ matchLabels: strMap, matchExpressions: arr(obj({ key: str, operator: str, values: strs })) });
-const k8sPeer = obj({ podSelector: labelSelector, namespaceSelector: labelSelector, ipBlock: obj({ cidr: str, except: strs }) });
-const k8sPort = obj({ protocol: str, port: intOrStr, endPort: int });
 
 /** Kubernetes objects accepted on input (then converted). */
 export const K8S_SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
-  KubernetesNetworkPolicy: obj({
-    podSelector: labelSelector,
-    policyTypes: strs,
-    ingress: arr(obj({ from: arr(k8sPeer), ports: arr(k8sPort) })),
-    egress: arr(obj({ to: arr(k8sPeer), ports: arr(k8sPort) })),
-  }),
+  KubernetesNetworkPolicy: obj(k8sPolicyFields),
   Namespace: obj({ finalizers: strs }),
 };

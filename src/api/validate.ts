@@ -86,6 +86,7 @@ const SEMANTIC: Readonly<Record<string, (r: Resource, issues: ValidationIssue[])
   GlobalNetworkPolicy: validatePolicy,
   StagedNetworkPolicy: validatePolicy,
   StagedGlobalNetworkPolicy: validatePolicy,
+  StagedKubernetesNetworkPolicy: (r, issues) => validateK8sNetworkPolicy(r as unknown as K8sNetworkPolicy, issues),
   Tier: validateTier,
   Profile: (r, issues) => {
     validateProfile(r, issues);

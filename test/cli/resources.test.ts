@@ -67,7 +67,7 @@ const MANIFEST_COUNT = readManifests([MANIFESTS], { recursive: true, readStdin: 
 
 /** Kinds read back for the round trip (with -A for namespaced ones). */
 const ROUND_TRIP_KINDS = [
-  ['ippools'], ['tiers'], ['gnp'], ['pol', '-A'], ['sgnp'], ['snp', '-A'], ['hep'], ['profiles'], ['netsets', '-A'], ['gnetsets'],
+  ['ippools'], ['tiers'], ['gnp'], ['pol', '-A'], ['sgnp'], ['snp', '-A'], ['stagedkubernetesnetworkpolicies', '-A'], ['hep'], ['profiles'], ['netsets', '-A'], ['gnetsets'],
   ['bgpconfig'], ['bgppeers'], ['bgpfilters'], ['felixconfig'], ['ipamconfig'], ['ipreservations'], ['kcc'],
 ];
 
