@@ -237,6 +237,15 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       ok(url(), ['delete', 'hep', 'numeric-labels']);
     });
 
+    test("get nodes -o wide shows the cluster's AS number, in parentheses, for a node without its own", () => {
+      const n = file('node.yaml', 'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: no-asn}\nspec: {bgp: {ipv4Address: 10.0.0.9/24}}\n');
+      ok(url(), ['apply', '-f', n]);
+      const wide = ok(url(), ['get', 'nodes', '-o', 'wide']);
+      assert.match(wide, /^no-asn\s+\(63400\)\s+10\.0\.0\.9\/24$/m, 'BGPConfiguration default of 05-bgp.yaml has asNumber 63400');
+      assert.match(wide, /^node-hostname\s+64512\s/m);
+      ok(url(), ['delete', '-f', n]);
+    });
+
     test('a policy written before its tier in the same file applies (tiers are written first)', () => {
       const f = file('order.yaml', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: late.first}\nspec: {tier: late, selector: all()}\n---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: late}\nspec: {order: 5}\n');
       assert.equal(ok(url(), ['apply', '-f', f]), 'Successfully applied 2 resource(s)\n');

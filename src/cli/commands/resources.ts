@@ -68,7 +68,9 @@ export function register(program: Command, ctx: CliContext): void {
         // calicoctl lists tiers in evaluation order (the order they apply in), not by name
         if (info.kind === 'Tier') items = byTierOrder(items);
       }
-      ctx.io.stdout.write(formatResources(items, format, { kind: info.kind, single: names.length === 1, withNamespace: info.namespaced && !!o.allNamespaces }));
+      // calicoctl shows a node without its own AS number with the cluster's, from BGPConfiguration default
+      const clusterASNumber = info.kind === 'Node' && format === 'wide' ? ((await client.get('BGPConfiguration', 'default'))?.spec as { asNumber?: string | number } | undefined)?.asNumber ?? 64512 : undefined;
+      ctx.io.stdout.write(formatResources(items, format, { kind: info.kind, single: names.length === 1, withNamespace: info.namespaced && !!o.allNamespaces, ...(clusterASNumber !== undefined ? { clusterASNumber } : {}) }));
     });
 
   program

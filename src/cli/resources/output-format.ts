@@ -17,8 +17,8 @@ export function parseOutputFormat(v: string | undefined): OutputFormat {
  * Renders resources for `brindle get`. YAML and JSON output is valid input for `apply`: one
  * resource is printed as itself, several as a `kind: List` with `items`.
  */
-export function formatResources(items: Resource[], format: OutputFormat, opts: { kind: string; single: boolean; withNamespace: boolean }): string {
-  if (format === 'ps' || format === 'wide') return renderTable(columnsFor(opts.kind, format === 'wide', opts.withNamespace), items);
+export function formatResources(items: Resource[], format: OutputFormat, opts: { kind: string; single: boolean; withNamespace: boolean; clusterASNumber?: string | number }): string {
+  if (format === 'ps' || format === 'wide') return renderTable(columnsFor(opts.kind, format === 'wide', opts.withNamespace, opts.clusterASNumber), items);
   const ordered = items.map((r) => inSchemaOrder(r));
   const value = opts.single && ordered.length === 1 ? ordered[0] : { apiVersion: CALICO_API_VERSION, kind: 'List', items: ordered };
   if (format === 'json') return JSON.stringify(value, null, 2) + '\n';

@@ -65,7 +65,7 @@ const COLUMNS: Record<string, KindColumns> = {
   },
   Node: {
     ps: [NAME],
-    wide: [NAME, col('ASN', (r) => spec(r)['bgp']?.['asNumber'] ?? '(64512)'), col('IPV4', (r) => spec(r)['bgp']?.['ipv4Address']), col('IPV6', (r) => spec(r)['bgp']?.['ipv6Address'])],
+    wide: [NAME, nodeASColumn(64512), col('IPV4', (r) => spec(r)['bgp']?.['ipv4Address']), col('IPV6', (r) => spec(r)['bgp']?.['ipv6Address'])],
   },
   NetworkSet: { ps: [NAME], wide: [NAME, col('NETS', (r) => spec(r)['nets'])] },
   GlobalNetworkSet: { ps: [NAME], wide: [NAME, col('NETS', (r) => spec(r)['nets'])] },
@@ -89,10 +89,22 @@ const COLUMNS: Record<string, KindColumns> = {
   },
 };
 
-/** Columns for a kind; namespaced kinds get NAMESPACE first when listing across namespaces. */
-export function columnsFor(kind: string, wide: boolean, withNamespace: boolean): Column[] {
+/**
+ * A Node's AS number; a BGP node without its own uses the cluster's (BGPConfiguration `default`,
+ * else 64512), which calicoctl shows in parentheses. Empty for a node without BGP.
+ */
+function nodeASColumn(clusterASNumber: string | number): Column {
+  return col('ASN', (r) => (spec(r)['bgp'] ? spec(r)['bgp']['asNumber'] ?? `(${clusterASNumber})` : ''));
+}
+
+/**
+ * Columns for a kind; namespaced kinds get NAMESPACE first when listing across namespaces.
+ * `clusterASNumber` is the AS number of Nodes without their own (default 64512).
+ */
+export function columnsFor(kind: string, wide: boolean, withNamespace: boolean, clusterASNumber?: string | number): Column[] {
   const c = COLUMNS[kind] ?? { ps: [NAME], wide: [NAME] };
-  const cols = wide ? c.wide : c.ps;
+  let cols = wide ? c.wide : c.ps;
+  if (clusterASNumber !== undefined) cols = cols.map((x) => (kind === 'Node' && x.header === 'ASN' ? nodeASColumn(clusterASNumber) : x));
   return withNamespace ? [NAMESPACE, ...cols] : cols;
 }
 
