@@ -8,8 +8,9 @@ import type { ActivePolicy, ActiveProfile, CalcSnapshot, EndpointState, ParsedRu
  * endpoint; in each, tiers in order → policies in order → rules in order (allow/deny stop, pass
  * skips to the next tier, log continues), end of tier denies unless the tier's default action is
  * Pass (or every policy there is staged), then profiles when no tier decided. A bare IP peer is not
- * evaluated (only the endpoint side is). Staged policies are never enforced; fail-closed policies
- * and profiles deny everything.
+ * evaluated (only the endpoint side is); nor is traffic from a host to its own workloads, which
+ * Felix does not police. Staged policies are never enforced; fail-closed policies and profiles deny
+ * everything.
  *
  * One walker serves both the matrix (no trace, fast) and `explain` (with a trace), so the two cannot
  * disagree. It does not read the datastore or compute the snapshot.
@@ -229,8 +230,18 @@ export class FlowEvaluator {
     const src = peerAddr(from, family);
     const dst = peerAddr(to, family);
     const pkt = this.packet(src, dst, flow);
-    const egress = 'endpoint' in from ? this.trace(from.endpoint, 'egress', pkt, src) : notEvaluated('egress', `the source ${src.text} is not a Brindle endpoint`);
-    const ingress = 'endpoint' in to ? this.trace(to.endpoint, 'ingress', pkt, dst) : notEvaluated('ingress', `the destination ${dst.text} is not a Brindle endpoint`);
+    let egress: DirectionTrace | NotEvaluated;
+    let ingress: DirectionTrace | NotEvaluated;
+    if ('endpoint' in from && 'endpoint' in to && from.endpoint.kind === 'host' && to.endpoint.kind === 'workload' && from.endpoint.node === to.endpoint.node) {
+      // Felix's filter OUTPUT chain returns packets bound for a local workload interface before
+      // any host endpoint or workload policy (`filterOutputChain` in felix/rules/static.go).
+      const why = `traffic from host ${from.endpoint.node} to its own workload ${endpointLabel(to.endpoint)} is not policed (Felix lets the host reach its local workloads)`;
+      egress = notEvaluated('egress', why);
+      ingress = notEvaluated('ingress', why);
+    } else {
+      egress = 'endpoint' in from ? this.trace(from.endpoint, 'egress', pkt, src) : notEvaluated('egress', `the source ${src.text} is not a Brindle endpoint`);
+      ingress = 'endpoint' in to ? this.trace(to.endpoint, 'ingress', pkt, dst) : notEvaluated('ingress', `the destination ${dst.text} is not a Brindle endpoint`);
+    }
     const verdict = [egress, ingress].every((d) => !d.evaluated || d.verdict === 'allow') ? 'allow' : 'deny';
     return {
       verdict,

@@ -151,6 +151,24 @@ describe('FlowEvaluator', () => {
     assert.equal(ingressOf(explain(snapshot([wep('x', 'a', '10.0.0.1', []), { ...hep, preDNATTiers: [], untrackedTiers: [] }], [policy('default/_/allow-in', [rule('allow', 0)])]), 'x/a', 'n1-eth0')).notEvaluated, undefined);
   });
 
+  test('a host reaching its own workloads is not policed (as Felix); other nodes\' workloads are', () => {
+    const denyAll = tier('default', ['default/_/deny-all'], ['default/_/deny-all']);
+    const hep: EndpointState = { id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10/32'], ipv6Nets: [], profileIds: [], tiers: [denyAll], labels: {} };
+    const local = wep('x', 'a', '10.0.0.1', [denyAll]);
+    const remote: EndpointState = { ...wep('x', 'b', '10.0.0.2', [denyAll]), node: 'n2' };
+    const s = snapshot([hep, local, remote], [policy('default/_/deny-all', [], [])]);
+    const x = explain(s, 'n1-eth0', 'x/a');
+    assert.equal(x.verdict, 'allow');
+    assert.equal(x.egress.evaluated, false);
+    assert.equal(x.ingress.evaluated, false);
+    assert.match(renderExplanation(x), /not evaluated \(traffic from host n1 to its own workload x\/a is not policed/);
+    const y = explain(s, 'n1-eth0', 'x/b');
+    assert.equal(y.verdict, 'deny');
+    assert.ok(y.egress.evaluated && y.ingress.evaluated);
+    // The other way round (workload to its host) is policed by the workload's egress.
+    assert.equal(explain(s, 'x/a', 'n1-eth0').verdict, 'deny');
+  });
+
   test('bare IP destination: only the source egress is evaluated, nets and notNets by containment', () => {
     const t = tier('default', [], ['default/x/egress']);
     const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/egress', [], [rule('allow', 0, { dstNets: ['8.8.0.0/16'], notDstNets: ['8.8.4.0/24'] })])]);
