@@ -237,6 +237,16 @@ function suite(backend: string, url: () => string, reset: () => Promise<void>, f
       ok(url(), ['delete', 'hep', 'numeric-labels']);
     });
 
+    test('a Kubernetes NetworkPolicy or Namespace asked for by its own name points at its stored name', () => {
+      for (const args of [['get', 'networkpolicy', 'test-network-policy'], ['delete', 'pol', 'test-network-policy'], ['label', 'np', 'test-network-policy', 'a=b']]) {
+        const r = cli(url(), args);
+        assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /; the Kubernetes NetworkPolicy "test-network-policy" is stored as NetworkPolicy "knp\.default\.test-network-policy": use that name$/m, args.join(' '));
+      }
+      assert.match(cli(url(), ['get', 'profile', 'shop']).stderr, /the Kubernetes Namespace "shop" is stored as Profile "kns\.shop"/);
+      assert.match(cli(url(), ['get', 'np', 'no-such-policy']).stderr, /^Error: resource does not exist: NetworkPolicy\(default\/no-such-policy\)$/m);
+    });
+
     test("get nodes -o wide shows the cluster's AS number, in parentheses, for a node without its own", () => {
       const n = file('node.yaml', 'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: no-asn}\nspec: {bgp: {ipv4Address: 10.0.0.9/24}}\n');
       ok(url(), ['apply', '-f', n]);

@@ -3,7 +3,7 @@ import { builtinResource } from '../../api/builtins.js';
 import { lookupKind, type KindInfo } from '../../api/kinds.js';
 import { PREVIEW_ANNOTATION } from '../../calc/preview.js';
 import { describeResource, prepareResource } from '../../api/prepare.js';
-import type { Resource } from '../../api/types.js';
+import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../../api/types.js';
 import { ResourceClient, tierInUseMessage } from '../../datastore/resource-client.js';
 import { BrindleError, isAlreadyExists, isNotFound, NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -60,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         items = [];
         for (const name of names) {
           const r = await client.get(info.kind, name, ns);
-          if (!r) throw new NotFoundError(`resource does not exist: ${info.kind}(${ns ? `${ns}/` : ''}${name})`);
+          if (!r) throw await notFound(client, info.kind, name, ns, `resource does not exist: ${info.kind}(${ns ? `${ns}/` : ''}${name})`);
           items.push(r);
         }
       } else {
@@ -219,6 +219,7 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
       done++;
     } catch (err) {
       if (o.skipNotExists && isNotFound(err)) continue;
+      if (isNotFound(err) && !t.origin) throw await notFound(client, t.kind, t.name, t.namespace, (err as Error).message);
       if (done > 0) ctx.err(`Partial success: deleted the first ${done} out of ${targets.length} resources:`);
       throw err instanceof BrindleError && t.origin ? withOrigin(err, t.origin) : err;
     }
@@ -286,8 +287,17 @@ function resolveKind(kind: string): KindInfo {
 async function mustGet(client: ResourceClient, info: KindInfo, name: string, namespace: string | undefined): Promise<Resource> {
   const ns = info.namespaced ? namespace ?? 'default' : undefined;
   const r = await client.get(info.kind, name, ns);
-  if (!r) throw new NotFoundError(`resource does not exist: ${info.kind}(${ns ? `${ns}/` : ''}${name})`);
+  if (!r) throw await notFound(client, info.kind, name, ns, `resource does not exist: ${info.kind}(${ns ? `${ns}/` : ''}${name})`);
   return r;
+}
+
+/** A NotFoundError that points at the stored form of a Kubernetes NetworkPolicy or Namespace of that name. */
+async function notFound(client: ResourceClient, kind: string, name: string, namespace: string | undefined, message: string): Promise<NotFoundError> {
+  const prefix = kind === 'NetworkPolicy' ? K8S_POLICY_PREFIX : kind === 'Profile' ? NAMESPACE_PROFILE_PREFIX : undefined;
+  const alias = prefix !== undefined && !name.startsWith(prefix) ? prefix + name : undefined;
+  if (alias === undefined || !(await client.get(kind, alias, namespace))) return new NotFoundError(message);
+  const what = kind === 'NetworkPolicy' ? 'Kubernetes NetworkPolicy' : 'Kubernetes Namespace';
+  return new NotFoundError(`${message}; the ${what} "${name}" is stored as ${kind} "${alias}": use that name`);
 }
 
 /** Writes a modified copy of a resource just read: CAS on its revision; built-ins not yet stored are applied. */
