@@ -5,7 +5,7 @@
  */
 import type { Rule } from '../api/types.js';
 import type { Selector } from '../selector/index.js';
-import type { EndpointKind, PolicyIdentity, PolicyKey } from './types.js';
+import type { EndpointIdentity, PolicyIdentity, PolicyKey } from './types.js';
 
 /** A v3 rule plus its composed selectors (§2.4: namespace, service-account and prefix handling). */
 export interface BackendRule {
@@ -56,19 +56,7 @@ export interface NamedPort {
   port: number;
 }
 
-export interface EndpointModel {
-  /** `wep:<ns>/<name>` or `hep:<name>`. */
-  id: string;
-  kind: EndpointKind;
-  name: string;
-  namespace?: string;
-  node: string;
-  interfaceName?: string;
-  mac?: string;
-  /** CIDR strings (`10.0.0.1/32`). */
-  ipv4Nets: string[];
-  ipv6Nets: string[];
-  profileIds: string[];
+export interface EndpointModel extends EndpointIdentity {
   /** Own labels including the implicit `projectcalico.org/*` ones. */
   labels: Map<string, string>;
   ports: NamedPort[];

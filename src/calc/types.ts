@@ -91,7 +91,8 @@ export interface TierInfo {
 
 export type EndpointKind = 'workload' | 'host';
 
-export interface EndpointState {
+/** What identifies an endpoint and where it is: shared by the calculation's model and its output. */
+export interface EndpointIdentity {
   /** `wep:<namespace>/<name>` or `hep:<name>`. */
   id: string;
   kind: EndpointKind;
@@ -100,9 +101,13 @@ export interface EndpointState {
   node: string;
   interfaceName?: string;
   mac?: string;
+  /** CIDR strings (`10.0.0.1/32`). */
   ipv4Nets: string[];
   ipv6Nets: string[];
   profileIds: string[];
+}
+
+export interface EndpointState extends EndpointIdentity {
   /** Ordered tiers that apply to this endpoint (normal policies). */
   tiers: TierInfo[];
   /** Host endpoints only. */
