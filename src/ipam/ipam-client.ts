@@ -5,7 +5,7 @@ import { AddressAllocator, type AssignContext, type AssignedAddress } from './ad
 import { AddressReleaser, type ReleaseRequest, type ReleaseResult } from './address-releaser.js';
 import { affinityNode, allocationAt } from './block.js';
 import { BlockClaimer } from './block-claimer.js';
-import { blockFor, cidrContains, formatIp, ordinalOf, parseCidr, parseIp, type IpAddr } from '../net/cidr.js';
+import { blockFor, cidrContains, cidrCovers, formatIp, ordinalOf, parseCidr, parseIp, type IpAddr } from '../net/cidr.js';
 import { IpamChecker, type RepairSummary } from './ipam-checker.js';
 import type { IpamCheckReport } from './ipam-report.js';
 import { IpamStore } from './ipam-store.js';
@@ -140,6 +140,21 @@ export class IpamClient {
     const released: string[] = [];
     for (const aff of await this.store.listAffinities(node)) {
       if (await this.claimer.releaseAffinity(node, aff.value.cidr, false)) released.push(aff.value.cidr);
+    }
+    return released;
+  }
+
+  /**
+   * After an IP pool is deleted (as Calico's pool delete does): every node gives up its blocks in
+   * the pool's range. Empty blocks are deleted; blocks still holding addresses lose their owner and
+   * stay until those addresses are released. Returns the blocks released.
+   */
+  async releasePoolAffinities(poolCidr: string): Promise<string[]> {
+    const pool = parseCidr(poolCidr);
+    const released: string[] = [];
+    for (const aff of await this.store.listAffinities()) {
+      if (!cidrCovers(pool, parseCidr(aff.value.cidr))) continue;
+      if (await this.claimer.releaseAffinity(aff.value.node, aff.value.cidr, false)) released.push(aff.value.cidr);
     }
     return released;
   }

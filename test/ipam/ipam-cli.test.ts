@@ -158,4 +158,29 @@ describe('brindle ipam CLI', () => {
     assert.equal(bad.code, 1);
     assert.equal(bad.err, 'Error: cannot split clash: IP pool split-clash-1 already exists with CIDR 10.125.0.0/25, not 10.124.0.128/25; delete or rename it first (clash is left disabled)\n');
   });
+  it('deleting a pool makes its nodes give up its blocks: empty ones are removed, used ones lose their owner', async () => {
+    const ds0 = await openDatastore(url);
+    try {
+      await addPool(ds0, 'gone', '10.126.0.0/24');
+    } finally {
+      await ds0.close();
+    }
+    assert.equal(run('assign', '--node', 'cli-n1', '--handle', 'gone-a', '--ip', '10.126.0.5').code, 0);
+    assert.equal(run('assign', '--node', 'cli-n1', '--handle', 'gone-b', '--ip', '10.126.0.70').code, 0);
+    assert.equal(run('release', '--handle', 'gone-a').code, 0); // block 10.126.0.0/26 is now empty
+    const del = spawnSync(process.execPath, [BRINDLE_BIN, '--datastore', url, 'delete', 'ippool', 'gone'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(del.status, 0, del.stderr);
+    const ds = await openDatastore(url);
+    try {
+      const keys = (await ds.list(IPAM_ROOT)).items.filter((kv) => kv.key.includes('10-126-0-'));
+      const affinities = keys.filter((kv) => kv.key.includes('/host/'));
+      const blocks = keys.filter((kv) => !kv.key.includes('/host/'));
+      assert.deepEqual(affinities.map((kv) => kv.key), [], 'no node keeps a block of the deleted pool');
+      assert.deepEqual(blocks.map((kv) => kv.key.split('/').pop()), ['10-126-0-64-26'], 'the empty block is deleted, the used one stays');
+      assert.equal((JSON.parse(blocks[0]!.value) as { affinity?: unknown }).affinity ?? null, null, 'the used block has no owner');
+    } finally {
+      await ds.close();
+    }
+    assert.match(run('show', '--ip', '10.126.0.70').out, /handle: gone-b/, 'its address is still held');
+  });
 });

@@ -3,8 +3,9 @@ import { builtinResource } from '../../api/builtins.js';
 import { lookupKind, type KindInfo } from '../../api/kinds.js';
 import { PREVIEW_ANNOTATION } from '../../calc/preview.js';
 import { describeResource, prepareResource } from '../../api/prepare.js';
-import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../../api/types.js';
+import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type IPPool, type Resource } from '../../api/types.js';
 import { ResourceClient, tierInUseMessage } from '../../datastore/resource-client.js';
+import { IpamClient } from '../../ipam/ipam-client.js';
 import { BrindleError, isAlreadyExists, isNotFound, NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { readManifests, type ManifestDocument } from '../resources/manifest-reader.js';
@@ -215,8 +216,10 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
   let done = 0;
   for (const t of targets) {
     try {
-      await client.delete(t.kind, t.name, t.namespace);
+      const deleted = await client.delete(t.kind, t.name, t.namespace);
       done++;
+      // As Calico does: nodes give up the deleted pool's blocks (empty ones are removed).
+      if (deleted.kind === 'IPPool') await new IpamClient(await ctx.datastore()).releasePoolAffinities((deleted as IPPool).spec.cidr);
     } catch (err) {
       if (o.skipNotExists && isNotFound(err)) continue;
       if (isNotFound(err) && !t.origin) throw await notFound(client, t.kind, t.name, t.namespace, (err as Error).message);
