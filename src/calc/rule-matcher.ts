@@ -1,5 +1,5 @@
 import { cidrContains, familyBits, formatIp, parseCidr, parseIp, type Cidr, type IpAddr } from '../net/cidr.js';
-import type { CalcSnapshot, IpSetType, ParsedRule, PortRange } from './types.js';
+import type { CalcSnapshot, IpSetType, ParsedRule, PortRange, RuleSide, RuleSideName } from './types.js';
 
 /**
  * Decides whether one packet matches one ParsedRule, the way the dataplane's rendered rule would.
@@ -130,10 +130,17 @@ export class CompiledRule {
     }
     if (r.icmp) add((p) => icmpMatches(r.icmp!, p), () => 'ICMP type/code differs');
     if (r.notIcmp) add((p) => !icmpMatches(r.notIcmp!, p), () => 'ICMP type/code is excluded');
-    const nets = (list: string[] | undefined, side: 'src' | 'dst', negate: boolean) => {
+    for (const side of ['src', 'dst'] as const) this.addSide(side, r[side], lookup);
+  }
+
+  /** The conditions of one side: nets, selectors and ports, in the order the dataplane renders them. */
+  private addSide(side: RuleSideName, s: RuleSide | undefined, lookup: IpSetLookup): void {
+    if (!s) return;
+    const add = (test: Check['test'], why: Check['why']) => this.checks.push({ test, why });
+    const word = side === 'src' ? 'source' : 'destination';
+    const nets = (list: string[] | undefined, negate: boolean) => {
       if (!list || list.length === 0) return;
       const cidrs = list.map((n) => parseCidr(n, { allowBareIp: true }));
-      const word = side === 'src' ? 'source' : 'destination';
       const inAny = (p: Packet) => cidrs.some((c) => cidrContains(c, p[side]));
       // Felix renders a rule per IP version with only that version's CIDRs, and drops the rule for
       // a version none of them has (`filterNets` in rules/policy.go): so notNets that are all IPv4
@@ -142,38 +149,28 @@ export class CompiledRule {
       if (negate) {
         add(
           (p) => hasFamily[p.family] && !inAny(p),
-          (p) => (hasFamily[p.family] ? `${word} ${p[side].text} is in an excluded net (${list.join(', ')})` : `rule's ${side === 'src' ? 'source' : 'destination'} notNets have no IPv${p.family} CIDR, so the rule does not apply to IPv${p.family}`),
+          (p) => (hasFamily[p.family] ? `${word} ${p[side].text} is in an excluded net (${list.join(', ')})` : `rule's ${word} notNets have no IPv${p.family} CIDR, so the rule does not apply to IPv${p.family}`),
         );
       } else add(inAny, (p) => `${word} ${p[side].text} not in ${list.join(', ')}`);
     };
-    nets(r.srcNets, 'src', false);
-    nets(r.notSrcNets, 'src', true);
-    nets(r.dstNets, 'dst', false);
-    nets(r.notDstNets, 'dst', true);
+    nets(s.nets, false);
+    nets(s.notNets, true);
     const sets = (ids: string[] | undefined) => (ids && ids.length ? ids.map((id) => lookup.get(id)) : undefined);
-    const src = sets(r.srcIpSetIds);
-    if (src) add((p) => src.every((x) => x.has(p.src)), () => "source does not match the rule's source selector");
-    const notSrc = sets(r.notSrcIpSetIds);
-    if (notSrc) add((p) => !notSrc.some((x) => x.has(p.src)), () => "source matches the rule's notSelector");
-    const dst = sets(r.dstIpSetIds);
-    if (dst) add((p) => dst.every((x) => x.has(p.dst)), () => "destination does not match the rule's destination selector");
-    const notDst = sets(r.notDstIpSetIds);
-    if (notDst) add((p) => !notDst.some((x) => x.has(p.dst)), () => "destination matches the rule's notSelector");
-    const dstNamed = sets(r.dstNamedPortIpSetIds);
-    if ((r.dstPorts && r.dstPorts.length) || dstNamed) {
-      add((p) => portsMatch(r.dstPorts, dstNamed, p.dst, p.protocol, p.dstPort), (p) => (p.dstPort === undefined ? 'rule needs a destination port' : `destination port ${p.dstPort} not in the rule's ports`));
+    const pos = sets(s.ipSetIds);
+    if (pos) add((p) => pos.every((x) => x.has(p[side])), () => `${word} does not match the rule's ${word} selector`);
+    const neg = sets(s.notIpSetIds);
+    if (neg) add((p) => !neg.some((x) => x.has(p[side])), () => `${word} matches the rule's notSelector`);
+    const port = (p: Packet) => (side === 'src' ? p.srcPort : p.dstPort);
+    const named = sets(s.namedPortIpSetIds);
+    if ((s.ports && s.ports.length) || named) {
+      add(
+        (p) => portsMatch(s.ports, named, p[side], p.protocol, port(p)),
+        (p) => (side === 'src' ? "source port not in the rule's source ports" : p.dstPort === undefined ? 'rule needs a destination port' : `destination port ${p.dstPort} not in the rule's ports`),
+      );
     }
-    const notDstNamed = sets(r.notDstNamedPortIpSetIds);
-    if ((r.notDstPorts && r.notDstPorts.length) || notDstNamed) {
-      add((p) => !portsExcluded(r.notDstPorts, notDstNamed, p.dst, p.protocol, p.dstPort), (p) => `destination port ${p.dstPort} is excluded`);
-    }
-    const srcNamed = sets(r.srcNamedPortIpSetIds);
-    if ((r.srcPorts && r.srcPorts.length) || srcNamed) {
-      add((p) => portsMatch(r.srcPorts, srcNamed, p.src, p.protocol, p.srcPort), () => "source port not in the rule's source ports");
-    }
-    const notSrcNamed = sets(r.notSrcNamedPortIpSetIds);
-    if ((r.notSrcPorts && r.notSrcPorts.length) || notSrcNamed) {
-      add((p) => !portsExcluded(r.notSrcPorts, notSrcNamed, p.src, p.protocol, p.srcPort), () => 'source port is excluded');
+    const notNamed = sets(s.notNamedPortIpSetIds);
+    if ((s.notPorts && s.notPorts.length) || notNamed) {
+      add((p) => !portsExcluded(s.notPorts, notNamed, p[side], p.protocol, port(p)), (p) => (side === 'src' ? 'source port is excluded' : `destination port ${p.dstPort} is excluded`));
     }
   }
 

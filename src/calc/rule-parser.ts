@@ -11,7 +11,7 @@ import { makeUniqueId, parseSelector } from '../selector/index.js';
 import type { BackendRule, IpSetData } from './model.js';
 import { toCidr } from './resource-converter.js';
 import { ruleText } from './rule-text.js';
-import type { ParsedRule, PortRange, RuleAction } from './types.js';
+import type { ParsedRule, PortRange, RuleAction, RuleSide } from './types.js';
 
 export class RuleParseError extends Error {
   constructor(message: string) {
@@ -139,27 +139,28 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
   const notIcmp = icmpMatch('notICMP', r.notICMP);
   if (notIcmp) out.notIcmp = notIcmp;
 
-  const side = (er: EntityRule | undefined, posRaw: string, negRaw: string, dir: 'Src' | 'Dst'): void => {
+  const side = (er: EntityRule | undefined, posRaw: string, negRaw: string): RuleSide | undefined => {
     const [pos, neg] = combine(posRaw, negRaw);
     const ports = splitPorts(er?.ports);
     const notPorts = splitPorts(er?.notPorts);
-    const n = nets(er?.nets);
-    const notN = nets(er?.notNets);
-    const o = out as unknown as Record<string, unknown>;
-    const put = (field: string, v: unknown[]): void => {
+    const o: RuleSide = {};
+    const put = <K extends keyof RuleSide>(field: K, v: NonNullable<RuleSide[K]>): void => {
       if (v.length > 0) o[field] = v;
     };
-    put(`${dir.toLowerCase()}Nets`, n);
-    put(`not${dir}Nets`, notN);
-    put(`${dir.toLowerCase()}Ports`, ports.numeric);
-    put(`not${dir}Ports`, notPorts.numeric);
-    put(`${dir.toLowerCase()}NamedPortIpSetIds`, ports.named.map((p) => namedPortSet(pos, p, proto).id));
-    put(`not${dir}NamedPortIpSetIds`, notPorts.named.map((p) => namedPortSet(pos, p, proto).id));
+    put('nets', nets(er?.nets));
+    put('notNets', nets(er?.notNets));
+    put('ports', ports.numeric);
+    put('notPorts', notPorts.numeric);
+    put('namedPortIpSetIds', ports.named.map((p) => namedPortSet(pos, p, proto).id));
+    put('notNamedPortIpSetIds', notPorts.named.map((p) => namedPortSet(pos, p, proto).id));
     // A named-port set already filters by the positive selector; keep the plain set only if numeric ports need it.
-    if (pos !== '' && (ports.numeric.length > 0 || ports.named.length === 0)) put(`${dir.toLowerCase()}IpSetIds`, [selectorSet(pos).id]);
-    if (neg !== '') put(`not${dir}IpSetIds`, [selectorSet(neg).id]);
+    if (pos !== '' && (ports.numeric.length > 0 || ports.named.length === 0)) put('ipSetIds', [selectorSet(pos).id]);
+    if (neg !== '') put('notIpSetIds', [selectorSet(neg).id]);
+    return Object.keys(o).length > 0 ? o : undefined;
   };
-  side(r.source, br.srcSelector, br.notSrcSelector, 'Src');
-  side(r.destination, br.dstSelector, br.notDstSelector, 'Dst');
+  const src = side(r.source, br.srcSelector, br.notSrcSelector);
+  if (src) out.src = src;
+  const dst = side(r.destination, br.dstSelector, br.notDstSelector);
+  if (dst) out.dst = dst;
   return { rule: out, ipSets };
 }

@@ -25,13 +25,15 @@ export function emptySnapshot(): CalcSnapshot {
   return { ipSets: new Map(), policies: new Map(), profiles: new Map(), endpoints: new Map(), routes: new Map(), vteps: new Map(), inSync: false };
 }
 
-const SET_FIELDS = [
-  'srcIpSetIds', 'notSrcIpSetIds', 'dstIpSetIds', 'notDstIpSetIds',
-  'srcNamedPortIpSetIds', 'notSrcNamedPortIpSetIds', 'dstNamedPortIpSetIds', 'notDstNamedPortIpSetIds',
-] as const;
+const SET_FIELDS = ['ipSetIds', 'notIpSetIds', 'namedPortIpSetIds', 'notNamedPortIpSetIds'] as const;
+
+/** Every IP set a rule references, on both sides. */
+export function ipSetsOfRule(r: ParsedRule): string[] {
+  return [r.src, r.dst].flatMap((side) => (side ? SET_FIELDS.flatMap((f) => side[f] ?? []) : []));
+}
 
 function setsOfRules(rules: ParsedRule[]): string[] {
-  return rules.flatMap((r) => SET_FIELDS.flatMap((f) => r[f] ?? []));
+  return rules.flatMap(ipSetsOfRule);
 }
 
 function policiesOfTiers(tiers: TierInfo[] | undefined): PolicyKey[] {

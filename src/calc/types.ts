@@ -16,6 +16,25 @@ export interface PortRange {
   last: number;
 }
 
+/**
+ * One side (source or destination) of a rule: every field is optional and present only when
+ * non-empty. The same type serves both sides, so code that handles a side is written once.
+ */
+export interface RuleSide {
+  nets?: string[];
+  notNets?: string[];
+  ports?: PortRange[];
+  notPorts?: PortRange[];
+  /** Selector IP sets: the address must be in ALL of them (each stands for one selector); in none of the `not` ones. */
+  ipSetIds?: string[];
+  notIpSetIds?: string[];
+  /** Named ports: `addr,proto:port` sets; the packet must match at least one (ORed with numeric ports). */
+  namedPortIpSetIds?: string[];
+  notNamedPortIpSetIds?: string[];
+}
+
+export type RuleSideName = 'src' | 'dst';
+
 export interface ParsedRule {
   action: RuleAction;
   ipVersion?: 4 | 6;
@@ -25,24 +44,9 @@ export interface ParsedRule {
   icmp?: { type: number; code?: number };
   notIcmp?: { type: number; code?: number };
 
-  srcNets?: string[];
-  notSrcNets?: string[];
-  dstNets?: string[];
-  notDstNets?: string[];
-  srcPorts?: PortRange[];
-  notSrcPorts?: PortRange[];
-  dstPorts?: PortRange[];
-  notDstPorts?: PortRange[];
-  /** Selector IP sets: the address must be in ALL of them (each stands for one selector); in none of the `not` ones. */
-  srcIpSetIds?: string[];
-  notSrcIpSetIds?: string[];
-  dstIpSetIds?: string[];
-  notDstIpSetIds?: string[];
-  /** Named ports: `addr,proto:port` sets; the packet must match at least one (ORed with numeric ports). */
-  srcNamedPortIpSetIds?: string[];
-  notSrcNamedPortIpSetIds?: string[];
-  dstNamedPortIpSetIds?: string[];
-  notDstNamedPortIpSetIds?: string[];
+  /** Source and destination conditions, each present only when the rule has one on that side. */
+  src?: RuleSide;
+  dst?: RuleSide;
 
   /** Where it came from, for explanations: index in its policy's ingress/egress list and a one-line rendering. */
   index: number;

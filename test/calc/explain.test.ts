@@ -75,7 +75,7 @@ describe('FlowEvaluator', () => {
   test('Pass skips to the next tier; an allow there wins', () => {
     const admin = tier('admin', ['admin/_/pass-all']);
     const dflt = tier('default', ['default/x/allow-b']);
-    const src = { srcIpSetIds: ['s:b'] };
+    const src = { src: { ipSetIds: ['s:b'] } };
     const s = snapshot(
       [wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', []), wep('x', 'c', '10.0.0.3', [admin, dflt])],
       [policy('admin/_/pass-all', [rule('pass', 0)]), policy('default/x/allow-b', [rule('allow', 0, src)])],
@@ -171,7 +171,7 @@ describe('FlowEvaluator', () => {
 
   test('bare IP destination: only the source egress is evaluated, nets and notNets by containment', () => {
     const t = tier('default', [], ['default/x/egress']);
-    const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/egress', [], [rule('allow', 0, { dstNets: ['8.8.0.0/16'], notDstNets: ['8.8.4.0/24'] })])]);
+    const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/egress', [], [rule('allow', 0, { dst: { nets: ['8.8.0.0/16'], notNets: ['8.8.4.0/24'] } })])]);
     const ok = explain(s, 'x/a', '8.8.8.8');
     assert.equal(ok.verdict, 'allow');
     assert.equal(ok.ingress.evaluated, false);
@@ -181,14 +181,14 @@ describe('FlowEvaluator', () => {
 
   test('net IP sets match by containment (network sets)', () => {
     const t = tier('default', [], ['default/x/to-set']);
-    const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/to-set', [], [rule('allow', 0, { dstIpSetIds: ['s:ns'] })])], { 's:ns': { type: 'net', members: ['172.16.0.0/12'] } });
+    const s = snapshot([wep('x', 'a', '10.0.0.1', [t])], [policy('default/x/to-set', [], [rule('allow', 0, { dst: { ipSetIds: ['s:ns'] } })])], { 's:ns': { type: 'net', members: ['172.16.0.0/12'] } });
     assert.equal(explain(s, 'x/a', '172.20.1.1').verdict, 'allow');
     assert.equal(explain(s, 'x/a', '172.32.0.1').verdict, 'deny');
   });
 
   test('named ports are ORed with numeric ports and keyed by address and protocol', () => {
     const t = tier('default', ['default/x/named']);
-    const r = rule('allow', 0, { protocol: 'tcp', dstPorts: [{ first: 443, last: 443 }], dstNamedPortIpSetIds: ['n:serve'] });
+    const r = rule('allow', 0, { protocol: 'tcp', dst: { ports: [{ first: 443, last: 443 }], namedPortIpSetIds: ['n:serve'] } });
     const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('default/x/named', [r])], { 'n:serve': { type: 'ip-and-port', members: ['10.0.0.2,tcp:8080'] } });
     assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 8080 }).verdict, 'allow');
     assert.equal(explain(s, 'x/a', 'x/b', { protocol: 'TCP', port: 443 }).verdict, 'allow');
@@ -199,8 +199,8 @@ describe('FlowEvaluator', () => {
   test('port ranges, notPorts, protocol numbers and ICMP', () => {
     const t = tier('default', ['default/x/p']);
     const rules = [
-      rule('deny', 0, { protocol: 'tcp', notDstPorts: [{ first: 1, last: 1000 }] }),
-      rule('allow', 1, { protocol: '6', dstPorts: [{ first: 80, last: 90 }] }),
+      rule('deny', 0, { protocol: 'tcp', dst: { notPorts: [{ first: 1, last: 1000 }] } }),
+      rule('allow', 1, { protocol: '6', dst: { ports: [{ first: 80, last: 90 }] } }),
       rule('allow', 2, { protocol: 'icmp', icmp: { type: 8 } }),
     ];
     const s = snapshot([wep('x', 'a', '10.0.0.1', []), wep('x', 'b', '10.0.0.2', [t])], [policy('default/x/p', rules)]);
@@ -226,7 +226,7 @@ describe('FlowEvaluator', () => {
     const t = tier('default', ['default/x/v6']);
     const a: EndpointState = { ...wep('x', 'a', '10.0.0.1', []), ipv6Nets: ['fd00::1/128'] };
     const b: EndpointState = { ...wep('x', 'b', '10.0.0.2', [t]), ipv6Nets: ['fd00::2/128'] };
-    const s = snapshot([a, b], [policy('default/x/v6', [rule('allow', 0, { ipVersion: 6, srcNets: ['fd00::/64'] })])]);
+    const s = snapshot([a, b], [policy('default/x/v6', [rule('allow', 0, { ipVersion: 6, src: { nets: ['fd00::/64'] } })])]);
     const ev = new FlowEvaluator(s);
     const x = ev.explain({ ip: 'fd00:0::1' }, { endpoint: b }, TCP80);
     assert.equal(x.verdict, 'allow');
@@ -240,7 +240,7 @@ describe('FlowEvaluator', () => {
     const b: EndpointState = { ...wep('x', 'b', '10.0.0.2', [t]), ipv6Nets: ['fd00::2/128'] };
     // Deny everything not from 10.0.0.0/8, then allow: IPv4 from outside is denied; IPv6 is not
     // touched by the deny rule (Felix renders it only in the IPv4 chains) and reaches the allow.
-    const rules = [rule('deny', 0, { notSrcNets: ['10.0.0.0/8'] }), rule('allow', 1)];
+    const rules = [rule('deny', 0, { src: { notNets: ['10.0.0.0/8'] } }), rule('allow', 1)];
     const s = snapshot([a, b], [policy('default/x/not-v4', rules)]);
     const ev = new FlowEvaluator(s);
     assert.equal(ev.explain({ ip: '192.168.1.1' }, { endpoint: b }, TCP80).verdict, 'deny');

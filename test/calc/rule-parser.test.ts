@@ -23,37 +23,37 @@ const CASES: { name: string; rule: Rule; sels?: [string?, string?, string?, stri
   {
     name: 'ports: number, string, range',
     rule: { action: 'Allow', protocol: 'TCP', source: { ports: [1, '2'] }, destination: { ports: [80, '8000:8080'], notPorts: ['9000:9001'] } },
-    want: { action: 'allow', protocol: 'tcp', srcPorts: [{ first: 1, last: 1 }, { first: 2, last: 2 }], dstPorts: [{ first: 80, last: 80 }, { first: 8000, last: 8080 }], notDstPorts: [{ first: 9000, last: 9001 }] },
+    want: { action: 'allow', protocol: 'tcp', src: { ports: [{ first: 1, last: 1 }, { first: 2, last: 2 }] }, dst: { ports: [{ first: 80, last: 80 }, { first: 8000, last: 8080 }], notPorts: [{ first: 9000, last: 9001 }] } },
   },
   {
     name: 'nets: bare IPs get a prefix, host bits cleared',
     rule: { action: 'Allow', source: { nets: ['10.0.0.1', '10.1.2.3/16'], notNets: ['fd00::1'] }, destination: { nets: ['fd00:1::/64'] } },
-    want: { action: 'allow', srcNets: ['10.0.0.1/32', '10.1.0.0/16'], notSrcNets: ['fd00::1/128'], dstNets: ['fd00:1::/64'] },
+    want: { action: 'allow', src: { nets: ['10.0.0.1/32', '10.1.0.0/16'], notNets: ['fd00::1/128'] }, dst: { nets: ['fd00:1::/64'] } },
   },
-  { name: 'selector → IP set', rule: { action: 'Allow' }, sels: ['a == "b"'], want: { action: 'allow', srcIpSetIds: [sel('a == "b"')] } },
-  { name: 'notSelector alone → negated IP set', rule: { action: 'Allow' }, sels: ['', '', 'has(x)'], want: { action: 'allow', notSrcIpSetIds: [sel('has(x)')] } },
+  { name: 'selector → IP set', rule: { action: 'Allow' }, sels: ['a == "b"'], want: { action: 'allow', src: { ipSetIds: [sel('a == "b"')] } } },
+  { name: 'notSelector alone → negated IP set', rule: { action: 'Allow' }, sels: ['', '', 'has(x)'], want: { action: 'allow', src: { notIpSetIds: [sel('has(x)')] } } },
   {
     name: 'notSelector folded into the positive selector',
-    rule: { action: 'Allow' }, sels: ['', 'has(a)', '', 'has(b)'], want: { action: 'allow', dstIpSetIds: [sel('has(a) && !has(b)')] },
+    rule: { action: 'Allow' }, sels: ['', 'has(a)', '', 'has(b)'], want: { action: 'allow', dst: { ipSetIds: [sel('has(a) && !has(b)')] } },
   },
   {
     name: 'named port without selector uses all()',
-    rule: { action: 'Allow', destination: { ports: ['http'] } }, want: { action: 'allow', dstNamedPortIpSetIds: [named('all()', 'tcp', 'http')] },
+    rule: { action: 'Allow', destination: { ports: ['http'] } }, want: { action: 'allow', dst: { namedPortIpSetIds: [named('all()', 'tcp', 'http')] } },
   },
   {
     name: 'named port with selector: no plain set',
     rule: { action: 'Allow', protocol: 'UDP', destination: { ports: ['dns'] } }, sels: ['', 'has(a)'],
-    want: { action: 'allow', protocol: 'udp', dstNamedPortIpSetIds: [named('has(a)', 'udp', 'dns')] },
+    want: { action: 'allow', protocol: 'udp', dst: { namedPortIpSetIds: [named('has(a)', 'udp', 'dns')] } },
   },
   {
     name: 'named and numeric ports keep the plain set',
     rule: { action: 'Allow', protocol: 'SCTP', destination: { ports: ['x', 5] } }, sels: ['', 'has(a)'],
-    want: { action: 'allow', protocol: 'sctp', dstPorts: [{ first: 5, last: 5 }], dstNamedPortIpSetIds: [named('has(a)', 'sctp', 'x')], dstIpSetIds: [sel('has(a)')] },
+    want: { action: 'allow', protocol: 'sctp', dst: { ports: [{ first: 5, last: 5 }], namedPortIpSetIds: [named('has(a)', 'sctp', 'x')], ipSetIds: [sel('has(a)')] } },
   },
   {
     name: 'negated named port filtered by the positive selector',
     rule: { action: 'Allow', source: { notPorts: ['p'] } }, sels: ['has(s)'],
-    want: { action: 'allow', notSrcNamedPortIpSetIds: [named('has(s)', 'tcp', 'p')], srcIpSetIds: [sel('has(s)')] },
+    want: { action: 'allow', src: { notNamedPortIpSetIds: [named('has(s)', 'tcp', 'p')], ipSetIds: [sel('has(s)')] } },
   },
 ];
 

@@ -9,7 +9,7 @@ import { gnp, np, profile, wep } from './state-builders.js';
 
 const POLICY: ActivePolicy = {
   key: 'default/_/p', identity: { kind: 'GlobalNetworkPolicy', tier: 'default', name: 'p' },
-  inbound: [{ action: 'allow', index: 0, text: '{action: Allow}', srcIpSetIds: ['s:set'] }], outbound: [],
+  inbound: [{ action: 'allow', index: 0, text: '{action: Allow}', src: { ipSetIds: ['s:set'] } }], outbound: [],
 };
 const ENDPOINT: EndpointState = {
   id: 'wep:ns/w', kind: 'workload', name: 'w', namespace: 'ns', node: 'n', ipv4Nets: [], ipv6Nets: [], profileIds: ['prof'],

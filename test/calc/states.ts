@@ -46,7 +46,7 @@ export const STATES: State[] = [
       endpoints: { 'wep:ns1/w1': d(['default/ns1/allow-db']) },
       rules: {
         'default/ns1/allow-db': {
-          inbound: [{ action: 'allow', index: 0, protocol: 'tcp', srcIpSetIds: [sel(`(${NS} == "ns1" && app == "db")`)], dstPorts: [{ first: 80, last: 80 }] }],
+          inbound: [{ action: 'allow', index: 0, protocol: 'tcp', src: { ipSetIds: [sel(`(${NS} == "ns1" && app == "db")`)] }, dst: { ports: [{ first: 80, last: 80 }] } }],
           outbound: [],
         },
       },
@@ -202,14 +202,13 @@ export const STATES: State[] = [
       rules: {
         'default/_/np': {
           inbound: [
-            { action: 'allow', index: 0, protocol: 'tcp', srcIpSetIds: [sel('app == "db"')], dstNamedPortIpSetIds: [named(ALL, 'tcp', 'http')] },
-            { action: 'allow', index: 1, protocol: 'udp', dstPorts: [{ first: 53, last: 53 }], dstNamedPortIpSetIds: [named(ALL, 'udp', 'dns')] },
+            { action: 'allow', index: 0, protocol: 'tcp', src: { ipSetIds: [sel('app == "db"')] }, dst: { namedPortIpSetIds: [named(ALL, 'tcp', 'http')] } },
+            { action: 'allow', index: 1, protocol: 'udp', dst: { ports: [{ first: 53, last: 53 }], namedPortIpSetIds: [named(ALL, 'udp', 'dns')] } },
             {
-              action: 'allow', index: 2, protocol: 'tcp', dstPorts: [{ first: 443, last: 443 }], dstIpSetIds: [sel('app == "db"')],
-              dstNamedPortIpSetIds: [named('app == "db"', 'tcp', 'http')],
+              action: 'allow', index: 2, protocol: 'tcp', dst: { ports: [{ first: 443, last: 443 }], ipSetIds: [sel('app == "db"')], namedPortIpSetIds: [named('app == "db"', 'tcp', 'http')] },
             },
           ],
-          outbound: [{ action: 'allow', index: 0, protocol: 'tcp', dstNamedPortIpSetIds: [named('app == "db"', 'tcp', 'http')] }],
+          outbound: [{ action: 'allow', index: 0, protocol: 'tcp', dst: { namedPortIpSetIds: [named('app == "db"', 'tcp', 'http')] } }],
         },
       },
     }),
@@ -291,15 +290,15 @@ export const STATES: State[] = [
       rules: {
         'default/ns1/nots': {
           inbound: [{
-            action: 'allow', index: 0, protocol: 'tcp', notSrcNets: ['10.9.0.0/16'], notDstPorts: [{ first: 22, last: 22 }, { first: 1000, last: 2000 }],
-            srcIpSetIds: [sel(`(${NS} == "ns1") && !(app == "db")`)],
+            action: 'allow', index: 0, protocol: 'tcp', src: { notNets: ['10.9.0.0/16'], ipSetIds: [sel(`(${NS} == "ns1") && !(app == "db")`)] },
+            dst: { notPorts: [{ first: 22, last: 22 }, { first: 1000, last: 2000 }] },
           }],
           outbound: [],
         },
         'default/_/g-nots': {
           inbound: [
-            { action: 'deny', index: 0, protocol: 'tcp', notSrcIpSetIds: [sel('app == "db"')], notDstNamedPortIpSetIds: [named(ALL, 'tcp', 'http')] },
-            { action: 'allow', index: 1, notProtocol: 'udp', srcIpSetIds: [sel('(app == "db") && !(env == "prod")')] },
+            { action: 'deny', index: 0, protocol: 'tcp', src: { notIpSetIds: [sel('app == "db"')] }, dst: { notNamedPortIpSetIds: [named(ALL, 'tcp', 'http')] } },
+            { action: 'allow', index: 1, notProtocol: 'udp', src: { ipSetIds: [sel('(app == "db") && !(env == "prod")')] } },
           ],
           outbound: [],
         },
@@ -325,7 +324,7 @@ export const STATES: State[] = [
     expected: exp({
       policies: ['default/ns1/nets'],
       endpoints: { 'wep:ns1/w1': d(['default/ns1/nets']) },
-      rules: { 'default/ns1/nets': { inbound: [{ action: 'allow', index: 0, srcNets: ['10.1.0.0/16', '10.2.3.4/32'] }], outbound: [] } },
+      rules: { 'default/ns1/nets': { inbound: [{ action: 'allow', index: 0, src: { nets: ['10.1.0.0/16', '10.2.3.4/32'] } }], outbound: [] } },
     }),
   },
   {
