@@ -170,6 +170,7 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
       }
     } catch (err) {
       const e = err as Error;
+      this.table.failed();
       this.failures++;
       this.opts.observer?.onApply({ ok: false, durationMs: this.opts.clock.now() - start, nftMs, ops, error: e });
       this.opts.log.error('dataplane apply failed; previous state stays in force, retrying', { error: e.message, failures: this.failures });

@@ -21,6 +21,8 @@ export class TableReconciler {
   /** Per set whose declaration did not change: element keys to compare. */
   private readonly dirtyElements = new Map<string, Set<string>>();
   private tableKnown = false;
+  /** What the last built transaction makes the kernel hold (committed() makes it `applied`). */
+  private pending: { chains: Map<string, NftChain | null>; sets: Map<string, NftSet | null>; elements: Map<string, Map<string, string | undefined>> } | undefined;
 
   setChain(chain: NftChain): void {
     this.desired.chains.set(chain.name, chain);
@@ -74,7 +76,8 @@ export class TableReconciler {
   /** What the kernel really holds (from a read-back): everything is compared on the next build. */
   resync(observed: NftTable | null): void {
     this.applied = observed ?? emptyTable();
-    this.tableKnown = false;
+    this.tableKnown = observed !== null;
+    this.pending = undefined;
     for (const n of new Set([...this.desired.chains.keys(), ...this.applied.chains.keys()])) this.dirtyChains.add(n);
     for (const n of new Set([...this.desired.sets.keys(), ...this.applied.sets.keys()])) this.dirtySets.add(n);
   }
@@ -126,6 +129,24 @@ export class TableReconciler {
     for (const name of stale) tx.add({ op: 'delete-chain', name });
     // 5. Stale sets.
     for (const c of setChanges) if (!c.want && c.have) tx.add({ op: 'delete-set', name: c.name, map: !!c.have.map });
+    // What the kernel holds once this runs: captured now, because managers may change the desired
+    // state while the transaction is in flight (those changes stay dirty for the next one).
+    const pending: NonNullable<TableReconciler['pending']> = { chains: new Map(), sets: new Map(), elements: new Map() };
+    for (const name of this.dirtyChains) pending.chains.set(name, d.chains.get(name) ?? null);
+    for (const name of this.dirtySets) {
+      const s = d.sets.get(name);
+      pending.sets.set(name, s ? { ...s, elements: new Map(s.elements) } : null);
+    }
+    for (const [name, keys] of this.dirtyElements) {
+      if (this.dirtySets.has(name)) continue;
+      const s = d.sets.get(name);
+      if (!s) continue;
+      pending.elements.set(name, new Map([...keys].map((k) => [k, s.elements.get(k)])));
+    }
+    this.pending = pending;
+    this.dirtyChains.clear();
+    this.dirtySets.clear();
+    this.dirtyElements.clear();
     return tx;
   }
 
@@ -143,34 +164,38 @@ export class TableReconciler {
     if (add.length) tx.add({ op: 'add-elements', set: want.name, ...(want.map ? { map: true } : {}), elements: add });
   }
 
-  /** The last built transaction was applied: the kernel now holds the desired state. */
+  /** The last built transaction was applied: the kernel now holds what it said. */
   committed(): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (!p) return;
     const a = this.applied;
-    const d = this.desired;
-    for (const name of this.dirtyChains) {
-      const c = d.chains.get(name);
+    for (const [name, c] of p.chains) {
       if (c) a.chains.set(name, c);
       else a.chains.delete(name);
     }
-    for (const name of this.dirtySets) {
-      const s = d.sets.get(name);
-      if (s) a.sets.set(name, { ...s, elements: new Map(s.elements) });
+    for (const [name, s] of p.sets) {
+      if (s) a.sets.set(name, s);
       else a.sets.delete(name);
     }
-    for (const [name, keys] of this.dirtyElements) {
-      const want = d.sets.get(name);
+    for (const [name, els] of p.elements) {
       const have = a.sets.get(name);
-      if (!want || !have) continue;
-      for (const k of keys) {
-        const v = want.elements.get(k);
+      if (!have) continue;
+      for (const [k, v] of els) {
         if (v === undefined) have.elements.delete(k);
         else have.elements.set(k, v);
       }
     }
-    this.dirtyChains.clear();
-    this.dirtySets.clear();
-    this.dirtyElements.clear();
     this.tableKnown = true;
+  }
+
+  /** The last built transaction failed: forget it (the driver re-reads the kernel with resync()). */
+  failed(): void {
+    if (!this.pending) return;
+    for (const n of this.pending.chains.keys()) this.dirtyChains.add(n);
+    for (const n of this.pending.sets.keys()) this.dirtySets.add(n);
+    for (const [n, els] of this.pending.elements) for (const k of els.keys()) this.markElement(n, k);
+    this.pending = undefined;
   }
 
   /** Compares the desired state with a kernel read-back; returns what differs (for drift metrics/logs). */
