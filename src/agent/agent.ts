@@ -1,8 +1,7 @@
 /**
  * The node agent's wiring — the one place where its parts are connected:
  *
- *   datastore ─► DatastoreFeed ─ updates ─┬─► CalculationGraph(node) ─ calc callbacks ─► DataplaneDriver
- *                 │                        └─► settings (FelixConfiguration) and pools ─► driver.statics
+ *   datastore ─► DatastoreFeed ─ updates ─► CalculationGraph(node) ─ calc callbacks, batches ─► DataplaneDriver
  *                 └─ status ─► metrics, readiness; in-sync ─► graph.onInSync() ─► first apply
  *   DataplaneDriver ─ managers (static, ip sets, policies, endpoints, routes, + extra) ─► nft -f, ip
  *   StatusServer (unix socket: livez, readyz, counters) + metrics on 127.0.0.1:<port>
@@ -14,8 +13,6 @@
 import type { Clock } from '../base/clock.js';
 import type { Exec } from '../base/exec.js';
 import { DisposableStore } from '../base/lifecycle.js';
-import { parseResourceKey } from '../api/kinds.js';
-import type { Resource } from '../api/types.js';
 import { CalculationGraph, type Update } from '../calc/graph.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { ResourceClient } from '../datastore/resource-client.js';
@@ -24,7 +21,7 @@ import type { DataplaneManager } from '../dataplane/managers/manager.js';
 import type { NftClient } from '../dataplane/nftables/client.js';
 import { RouteTable } from '../dataplane/routes/route-table.js';
 import type { SysctlWriter } from '../dataplane/routes/sysctl.js';
-import { staticSettingsFrom, type AgentFlags } from './config.js';
+import type { AgentFlags } from './config.js';
 import { DatastoreFeed, type SyncStatus } from './datastore-feed.js';
 import type { Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
@@ -48,7 +45,6 @@ export class Agent {
   private readonly graph: CalculationGraph;
   private readonly metrics: AgentMetrics;
   private readonly feed: DatastoreFeed;
-  private readonly felixConfigs = new Map<string, Record<string, unknown>>();
   private status: SyncStatus = 'wait-for-datastore';
   private ready = false;
   private flushScheduled = false;
@@ -100,28 +96,14 @@ export class Agent {
   }
 
   private onUpdates(updates: readonly Update[]): void {
-    let settingsChanged = false;
-    for (const u of updates) {
-      const k = parseResourceKey(u.key);
-      if (k?.plural === 'felixconfigurations') {
-        const spec = (u.value as Resource | null)?.spec as Record<string, unknown> | undefined;
-        if (spec) this.felixConfigs.set(k.name, spec);
-        else this.felixConfigs.delete(k.name);
-        settingsChanged = true;
-      } else if (k?.plural === 'ippools') {
-        const spec = (u.value as Resource | null)?.spec as { cidr?: string; natOutgoing?: boolean; disabled?: boolean } | undefined;
-        this.driver.statics.onPoolUpdate(k.name, spec?.cidr ? { cidr: spec.cidr, natOutgoing: !!spec.natOutgoing, disabled: !!spec.disabled } : null);
-      }
-    }
-    if (settingsChanged) this.driver.statics.onSettings(staticSettingsFrom([this.felixConfigs.get('default'), this.felixConfigs.get(`node.${this.deps.flags.node}`)]));
     this.graph.onUpdates([...updates]);
-    // One batch per turn of the event loop: bursts of watch events coalesce into one apply.
+    // One calc batch per turn of the event loop: bursts of watch events coalesce into one apply
+    // (the graph ends the batch with onBatchComplete when the flush sent something).
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
         this.flushScheduled = false;
         this.graph.flush();
-        this.driver.onBatchComplete();
       });
     }
   }

@@ -1,9 +1,8 @@
 /**
- * The agent's configuration: command-line flags (validated here) and the FelixConfiguration
- * settings the dataplane reads (`default`, overridden field by field by `node.<name>`).
+ * The agent's command-line flags, validated. (FelixConfiguration settings reach the dataplane
+ * through the calculation's `onConfigUpdate`.)
  */
 import { UsageError } from '../errors.js';
-import { DEFAULT_STATIC_SETTINGS, type PortSpec, type StaticSettings } from '../dataplane/nftables/render-static.js';
 import { isLogLevel, type LogLevel } from './logger.js';
 
 export interface AgentFlags {
@@ -39,31 +38,4 @@ export function parseAgentFlags(o: Record<string, string | undefined>, datastore
     node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
     ...(o['ip'] ? { ip: o['ip'] } : {}), ...(o['ip6'] ? { ip6: o['ip6'] } : {}), ...(asn !== undefined ? { as: asn } : {}),
   };
-}
-
-/** `tcp:22` / `{protocol: 'TCP', port: 22}` lists as FelixConfiguration writes them. */
-function ports(v: unknown): PortSpec[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  const out: PortSpec[] = [];
-  for (const p of v) {
-    const o = p as { protocol?: string; port?: number };
-    const proto = (o.protocol ?? 'tcp').toLowerCase();
-    if ((proto === 'tcp' || proto === 'udp' || proto === 'sctp') && Number.isInteger(o.port)) out.push({ protocol: proto, port: o.port! });
-  }
-  return out;
-}
-
-/** Dataplane settings from FelixConfiguration specs (global first, then the node's own). */
-export function staticSettingsFrom(specs: (Record<string, unknown> | undefined)[]): StaticSettings {
-  const s: StaticSettings = { ...DEFAULT_STATIC_SETTINGS };
-  for (const spec of specs) {
-    if (!spec) continue;
-    const a = spec['defaultEndpointToHostAction'];
-    if (a === 'Drop' || a === 'Accept' || a === 'Return') s.defaultEndpointToHostAction = a;
-    const fin = ports(spec['failsafeInboundHostPorts']);
-    if (fin) s.failsafeInbound = fin;
-    const fout = ports(spec['failsafeOutboundHostPorts']);
-    if (fout) s.failsafeOutbound = fout;
-  }
-  return s;
 }

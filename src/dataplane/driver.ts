@@ -14,7 +14,9 @@
  */
 import type { Clock } from '../base/clock.js';
 import type { Disposable } from '../base/lifecycle.js';
-import type { ActivePolicy, ActiveProfile, DataplaneCallbacks, EndpointState, IpSetType, PolicyKey, RouteUpdate, VtepUpdate } from '../calc/types.js';
+import type {
+  ActivePolicy, ActiveProfile, DataplaneCallbacks, EndpointState, FelixSettings, HostIpUpdate, IpPoolUpdate, IpSetType, PolicyKey, RouteUpdate, VtepUpdate,
+} from '../calc/types.js';
 import { EndpointManager } from './managers/endpoint-manager.js';
 import { IpSetManager } from './managers/ip-set-manager.js';
 import type { DataplaneManager, ManagerCallbacks } from './managers/manager.js';
@@ -91,6 +93,7 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
     }
   }
 
+  onConfigUpdate(s: FelixSettings): void { this.fan('onConfigUpdate', s); }
   onIpSetAdded(id: string, type: IpSetType): void { this.fan('onIpSetAdded', id, type); }
   onIpSetMemberAdded(id: string, member: string): void { this.fan('onIpSetMemberAdded', id, member); }
   onIpSetMemberRemoved(id: string, member: string): void { this.fan('onIpSetMemberRemoved', id, member); }
@@ -101,6 +104,10 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
   onProfileInactive(name: string): void { this.fan('onProfileInactive', name); }
   onEndpointUpdate(e: EndpointState): void { this.fan('onEndpointUpdate', e); }
   onEndpointRemoved(id: string): void { this.fan('onEndpointRemoved', id); }
+  onHostIpUpdate(h: HostIpUpdate): void { this.fan('onHostIpUpdate', h); }
+  onHostIpRemoved(node: string): void { this.fan('onHostIpRemoved', node); }
+  onIpPoolUpdate(p: IpPoolUpdate): void { this.fan('onIpPoolUpdate', p); }
+  onIpPoolRemoved(name: string): void { this.fan('onIpPoolRemoved', name); }
   onRouteUpdate(r: RouteUpdate): void { this.fan('onRouteUpdate', r); }
   onRouteRemoved(dst: string): void { this.fan('onRouteRemoved', dst); }
   onVtepUpdate(v: VtepUpdate): void { this.fan('onVtepUpdate', v); }

@@ -117,7 +117,6 @@ test('changes made while a transaction is in flight are applied by the next one'
         spec: { orchestrator: 'k8s', node: 'node3', pod: 'z', endpoint: 'eth0', interfaceName: 'cali00000000079', ipNetworks: ['10.65.3.9/32'], profiles: ['kns.ns1'] },
       }));
       h.graph.flush();
-      h.driver.onBatchComplete();
     }
     return run(tx);
   };

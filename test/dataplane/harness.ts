@@ -41,7 +41,6 @@ export class Harness {
 
   async settle(): Promise<void> {
     this.graph.flush();
-    this.driver.onBatchComplete();
     await this.driver.flushed();
   }
 }

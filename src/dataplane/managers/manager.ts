@@ -7,7 +7,7 @@
  */
 import type { DataplaneCallbacks } from '../../calc/types.js';
 
-export type ManagerCallbacks = Partial<Omit<DataplaneCallbacks, 'onInSync'>>;
+export type ManagerCallbacks = Partial<Omit<DataplaneCallbacks, 'onInSync' | 'onBatchComplete'>>;
 
 export interface DataplaneManager extends ManagerCallbacks {
   readonly name: string;

@@ -2,9 +2,9 @@
  * Translates active policies and profiles into their chains (`pi-`/`po-`, `ri-`/`ro-`). Records
  * them on the callbacks, renders only the dirty ones in `completeDeferredWork()`, and re-renders
  * the policies whose IP sets changed name (see IpSetManager). Keeps, per chain, which policy it
- * belongs to, so kernel counters map back. No I/O.
+ * belongs to, so kernel counters map back. Staged policies get no chain. No I/O.
  */
-import type { ActivePolicy, ActiveProfile, ParsedRule, PolicyKey } from '../../calc/types.js';
+import type { ActivePolicy, ActiveProfile, FelixSettings, ParsedRule, PolicyKey } from '../../calc/types.js';
 import { policyChain, profileChain } from '../nftables/names.js';
 import { renderPolicyChain, renderProfileChain } from '../nftables/render-policy.js';
 import type { SetNameResolver } from '../nftables/render-rule.js';
@@ -25,6 +25,7 @@ export class PolicyManager implements DataplaneManager {
   private readonly dirtyProfiles = new Set<string>();
   /** IP set id → policies/profiles using it (`p:<key>` / `r:<name>`). */
   private readonly users = new Map<string, Set<string>>();
+  private logPrefix: string | undefined;
 
   constructor(private readonly table: TableReconciler, private readonly sets: SetNameResolver) {}
 
@@ -36,7 +37,16 @@ export class PolicyManager implements DataplaneManager {
     return this.profiles.size;
   }
 
+  /** The log prefix changed: every chain is rendered again (rare). */
+  onConfigUpdate(s: FelixSettings): void {
+    if (s.logPrefix === this.logPrefix) return;
+    this.logPrefix = s.logPrefix;
+    for (const k of this.policies.keys()) this.dirtyPolicies.add(k);
+    for (const k of this.profiles.keys()) this.dirtyProfiles.add(k);
+  }
+
   onPolicyActive(p: ActivePolicy): void {
+    if (p.staged) return; // never enforced: no chain (endpoint chains do not jump to it)
     this.untrack(`p:${p.key}`, this.policies.get(p.key));
     this.policies.set(p.key, p);
     this.track(`p:${p.key}`, p);
@@ -85,18 +95,22 @@ export class PolicyManager implements DataplaneManager {
     }
   }
 
+  private renderOptions(): { logPrefix?: string } {
+    return this.logPrefix !== undefined ? { logPrefix: this.logPrefix } : {};
+  }
+
   completeDeferredWork(): void {
     for (const key of this.dirtyPolicies) {
       const p = this.policies.get(key);
       for (const dir of ['in', 'out'] as const) {
-        if (p) this.table.setChain(renderPolicyChain(p, dir, this.sets));
+        if (p) this.table.setChain(renderPolicyChain(p, dir, this.sets, this.renderOptions()));
         else this.table.deleteChain(policyChain(key, dir));
       }
     }
     for (const name of this.dirtyProfiles) {
       const p = this.profiles.get(name);
       for (const dir of ['in', 'out'] as const) {
-        if (p) this.table.setChain(renderProfileChain(p, dir, this.sets));
+        if (p) this.table.setChain(renderProfileChain(p, dir, this.sets, this.renderOptions()));
         else this.table.deleteChain(profileChain(name, dir));
       }
     }

@@ -3,6 +3,7 @@
  * re-renders it when the settings it depends on change (FelixConfiguration). Pool sets' elements
  * come from the pools (natOutgoing). No I/O.
  */
+import type { FelixSettings, IpPoolUpdate } from '../../calc/types.js';
 import { tryParseCidr } from '../../net/cidr.js';
 import { nftAddr } from '../nftables/render-rule.js';
 import { SETS } from '../nftables/names.js';
@@ -25,14 +26,21 @@ export class StaticManager implements DataplaneManager {
 
   constructor(private readonly table: TableReconciler) {}
 
-  onSettings(s: StaticSettings): void {
-    this.settings = s;
+  onConfigUpdate(s: FelixSettings): void {
+    this.settings = {
+      defaultEndpointToHostAction: s.defaultEndpointToHostAction,
+      failsafeInbound: s.failsafeInboundHostPorts,
+      failsafeOutbound: s.failsafeOutboundHostPorts,
+    };
   }
 
-  onPoolUpdate(name: string, pool: PoolInfo | null): void {
-    if (pool) this.pools.set(name, pool);
-    else this.pools.delete(name);
+  onIpPoolUpdate(p: IpPoolUpdate): void {
+    this.pools.set(p.name, { cidr: p.cidr, natOutgoing: p.natOutgoing, disabled: p.disabled });
     this.poolsDirty = true;
+  }
+
+  onIpPoolRemoved(name: string): void {
+    if (this.pools.delete(name)) this.poolsDirty = true;
   }
 
   completeDeferredWork(): void {

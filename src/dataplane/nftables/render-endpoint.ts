@@ -8,9 +8,11 @@
  * (host endpoints) failsafe ports; for each tier with a policy in this direction: clear pass, jump
  * to each policy while nothing passed, return as soon as one accepted, drop at the end of the tier
  * unless its default action is Pass; then the profiles (normal chains only), then drop.
- * Conntrack (established accepted, invalid dropped) is done once in the base chains.
+ * Staged policies are skipped. Conntrack (established accepted, invalid dropped) is done once in
+ * the base chains.
  */
-import type { EndpointState, TierInfo } from '../../calc/types.js';
+import { STAGED_NAME_PREFIX } from '../../calc/resource-converter.js';
+import type { EndpointState, PolicyKey, TierInfo } from '../../calc/types.js';
 import { nftAddr } from './render-rule.js';
 import { ChainBuilder, type NftChain } from './model.js';
 import { CHAINS, endpointChain, hexMark, MARK_ACCEPT, MARK_ALL, MARK_PASS, policyChain, profileChain, type EndpointChainKind } from './names.js';
@@ -19,6 +21,11 @@ const CLEAR_ALL = `meta mark set meta mark & ${hexMark(~MARK_ALL)}`;
 const CLEAR_PASS = `meta mark set meta mark & ${hexMark(~MARK_PASS)}`;
 const IF_ACCEPTED = `meta mark & ${hexMark(MARK_ACCEPT)} == ${hexMark(MARK_ACCEPT)}`;
 const IF_NOT_PASSED = `meta mark & ${hexMark(MARK_PASS)} == 0`;
+
+/** Staged policies (key `<tier>/<ns>/staged:<name>`) are never enforced: they get no jump. */
+export function isStagedKey(key: PolicyKey): boolean {
+  return key.slice(key.lastIndexOf('/') + 1).startsWith(STAGED_NAME_PREFIX);
+}
 
 type ChainFlavour = 'normal' | 'forward' | 'preDNAT' | 'untracked';
 
@@ -49,7 +56,8 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan):
   const polDir = plan.direction === 'ingress' ? 'in' : 'out';
   let anyTier = false;
   for (const tier of plan.tiers) {
-    const pols = tier[dirKey];
+    // A tier whose policies here are all staged passes (no verdict, no end-of-tier drop).
+    const pols = tier[dirKey].filter((k) => !isStagedKey(k));
     if (pols.length === 0) continue;
     anyTier = true;
     b.add(CLEAR_PASS, { label: `tier ${tier.name}`.slice(0, 60) });

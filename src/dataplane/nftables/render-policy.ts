@@ -12,7 +12,7 @@ import { ruleVerdict } from './render-verdict.js';
 
 function renderRules(
   chainName: string, comment: string, rules: readonly ParsedRule[], failClosed: boolean,
-  base: Omit<RuleOrigin, 'ruleIndex' | 'action' | 'text'>, sets: SetNameResolver, untracked: boolean,
+  base: Omit<RuleOrigin, 'ruleIndex' | 'action' | 'text'>, sets: SetNameResolver, untracked: boolean, logPrefix: string | undefined,
 ): NftChain {
   const b = new ChainBuilder(chainName);
   if (failClosed) {
@@ -21,7 +21,7 @@ function renderRules(
   }
   for (const rule of rules) {
     const origin: RuleOrigin = { ...base, ruleIndex: rule.index, action: rule.action, text: rule.text };
-    const verdict = ruleVerdict(rule.action, { untracked });
+    const verdict = ruleVerdict(rule.action, { untracked, ...(logPrefix !== undefined ? { logPrefix } : {}) });
     for (const family of ruleFamilies(rule)) {
       for (const m of renderRuleMatches(rule, family, sets)) b.add(m ? `${m} ${verdict}` : verdict, { origin });
     }
@@ -33,18 +33,23 @@ function commentText(s: string): string {
   return s.replace(/["\\]/g, '').slice(0, 120);
 }
 
-export function renderPolicyChain(p: ActivePolicy, dir: PolicyDirection, sets: SetNameResolver): NftChain {
+export interface PolicyRenderOptions {
+  /** Prefix of `log` rules (FelixConfiguration logPrefix). */
+  logPrefix?: string;
+}
+
+export function renderPolicyChain(p: ActivePolicy, dir: PolicyDirection, sets: SetNameResolver, o: PolicyRenderOptions = {}): NftChain {
   const direction = dir === 'in' ? 'ingress' : 'egress';
   return renderRules(
     policyChain(p.key, dir), commentText(`policy ${p.key} ${direction}`), dir === 'in' ? p.inbound : p.outbound, !!p.failClosed,
-    { kind: 'policy', key: p.key, tier: p.identity.tier, direction }, sets, !!p.untracked,
+    { kind: 'policy', key: p.key, tier: p.identity.tier, direction }, sets, !!p.untracked, o.logPrefix,
   );
 }
 
-export function renderProfileChain(p: ActiveProfile, dir: PolicyDirection, sets: SetNameResolver): NftChain {
+export function renderProfileChain(p: ActiveProfile, dir: PolicyDirection, sets: SetNameResolver, o: PolicyRenderOptions = {}): NftChain {
   const direction = dir === 'in' ? 'ingress' : 'egress';
   return renderRules(
     profileChain(p.name, dir), commentText(`profile ${p.name} ${direction}`), dir === 'in' ? p.inbound : p.outbound, !!p.failClosed,
-    { kind: 'profile', key: p.name, direction }, sets, false,
+    { kind: 'profile', key: p.name, direction }, sets, false, o.logPrefix,
   );
 }

@@ -17,11 +17,14 @@
  *   nat POSTROUTING  masquerade from natOutgoing pools to outside all pools
  */
 import { ChainBuilder, type NftChain, type NftSet } from './model.js';
+import { nftAddr } from './render-rule.js';
 import { CHAINS, hexMark, MAPS, MARK_ACCEPT, MARK_ALL, SETS, WORKLOAD_IFACE_PREFIX } from './names.js';
 
+/** A failsafe port (FelixConfiguration `failsafe*HostPorts`); `net` limits it to peers in a CIDR. */
 export interface PortSpec {
-  protocol: 'tcp' | 'udp' | 'sctp';
+  protocol: string;
   port: number;
+  net?: string;
 }
 
 export interface StaticSettings {
@@ -83,13 +86,23 @@ export function renderStaticChains(s: StaticSettings): NftChain[] {
   toHost.add(`jump ${CHAINS.fromWlDispatch}`);
   toHost.add(s.defaultEndpointToHostAction === 'Accept' ? 'accept' : s.defaultEndpointToHostAction === 'Return' ? 'return' : 'counter drop', { label: 'to-host' });
   chains.push(toHost.build({ comment: 'workload to host: egress policy, then defaultEndpointToHostAction' }));
-  chains.push(new ChainBuilder(CHAINS.failsafeIn).add(`meta l4proto . th dport @${SETS.failsafeIn} counter accept`).build());
-  chains.push(new ChainBuilder(CHAINS.failsafeOut).add(`meta l4proto . th dport @${SETS.failsafeOut} counter accept`).build());
+  chains.push(failsafeChain(CHAINS.failsafeIn, SETS.failsafeIn, 's', s.failsafeInbound));
+  chains.push(failsafeChain(CHAINS.failsafeOut, SETS.failsafeOut, 'd', s.failsafeOutbound));
   return chains;
 }
 
+/** Ports open to everyone are one set lookup; a port limited to a CIDR is a rule of its own (peer = source inbound, destination outbound). */
+function failsafeChain(name: string, set: string, peer: 's' | 'd', ports: PortSpec[]): NftChain {
+  const b = new ChainBuilder(name).add(`meta l4proto . th dport @${set} counter accept`);
+  for (const p of ports) {
+    const a = p.net ? nftAddr(p.net) : undefined;
+    if (a) b.add(`${a.family === 4 ? 'ip' : 'ip6'} ${peer}addr ${a.text} meta l4proto ${p.protocol} th dport ${p.port} counter accept`);
+  }
+  return b.build();
+}
+
 function portElements(ports: PortSpec[]): Map<string, string> {
-  return new Map(ports.map((p) => [`${p.protocol} . ${p.port}`, '']));
+  return new Map(ports.filter((p) => !p.net).map((p) => [`${p.protocol} . ${p.port}`, '']));
 }
 
 /** Static sets and maps. Pool sets and dispatch maps start empty; their managers fill them. */
