@@ -64,12 +64,15 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
   private readonly managers: DataplaneManager[] = [];
   private inSync = false;
   private applying: Promise<void> | undefined;
+  private running = false;
   private again = false;
   private adopted = false;
   private failures = 0;
   private retryTimer: ReturnType<Clock['setTimeout']> | undefined;
   private resyncTimer: ReturnType<Clock['setTimeout']> | undefined;
   private disposed = false;
+  /** Counts apply passes, so a read-back that overlapped one is not mistaken for drift. */
+  private generation = 0;
   firstApplyDone = false;
 
   constructor(private readonly opts: DriverOptions) {
@@ -131,13 +134,21 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
 
   private scheduleApply(): void {
     if (this.disposed) return;
-    if (this.applying) {
+    if (this.running) {
       this.again = true;
       return;
     }
-    this.applying = this.applyLoop().finally(() => {
-      this.applying = undefined;
-    });
+    // Marked running before any of the pass runs: a callback arriving synchronously from inside
+    // the pass must queue behind it, never start a second pass.
+    this.running = true;
+    this.applying = (async () => {
+      try {
+        await this.applyLoop();
+      } finally {
+        this.running = false;
+        this.applying = undefined;
+      }
+    })();
   }
 
   private async applyLoop(): Promise<void> {
@@ -148,6 +159,7 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
   }
 
   private async applyOnce(): Promise<void> {
+    this.generation++;
     const start = this.opts.clock.now();
     let nftMs = 0;
     let ops = 0;
@@ -202,7 +214,9 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
     await this.flushed();
     let found: string[] = [];
     try {
+      const gen = this.generation;
       const listing = await this.opts.nft.list();
+      if (gen !== this.generation || this.running) return []; // an apply overlapped the read: next time
       found = listing ? this.table.drift(listing.table) : ['table missing'];
       if (found.length) {
         this.opts.log.warn('nftables drift found; repairing', { differences: found.slice(0, 10), count: found.length });

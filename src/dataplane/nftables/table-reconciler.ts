@@ -198,10 +198,13 @@ export class TableReconciler {
     this.pending = undefined;
   }
 
-  /** Compares the desired state with a kernel read-back; returns what differs (for drift metrics/logs). */
+  /**
+   * Compares a kernel read-back with what was last committed (not with the desired state, which
+   * may hold changes not applied yet); returns what differs (for drift metrics/logs).
+   */
   drift(observed: NftTable): string[] {
     const out: string[] = [];
-    const d = this.desired;
+    const d = this.applied;
     for (const [name, c] of d.chains) {
       const o = observed.chains.get(name);
       if (!o) out.push(`chain ${name} missing`);
