@@ -20,7 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
       const ds = await ctx.datastore();
       const ac = new AbortController();
-      const stop = () => ac.abort();
+      const stop = (sig: string) => ac.abort(new Error(`stopped by ${sig}`));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       try {
