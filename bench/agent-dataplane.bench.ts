@@ -165,6 +165,10 @@ async function agentEndToEnd(n: number, p: number): Promise<BenchRow[]> {
     const client = new ResourceClient(run.ds);
     run.net.spawn(wDb, [process.execPath, join(here, 'agent', 'udp-echo.js'), '8081']);
     run.net.spawn(wDb, [process.execPath, join(here, 'agent', 'tcp-sink.js'), '8090']);
+    // Every probe is a new flow; a reused source port must not meet a live conntrack entry of an
+    // earlier (allowed) probe, or a denied probe would pass as established.
+    sh(['ip', 'netns', 'exec', run.net.node, 'sysctl', '-qw', 'net.netfilter.nf_conntrack_udp_timeout=1', 'net.netfilter.nf_conntrack_udp_timeout_stream=1']);
+    sh(['ip', 'netns', 'exec', wWeb, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=10000 65000']);
     const prober = run.net.spawn(wWeb, [process.execPath, join(here, 'agent', 'flip-prober.js'), db.ip, '8081'], 'pipe');
     const flips: { t: number; ok: boolean }[] = [];
     createInterface({ input: prober.stdout! }).on('line', (l) => flips.push(JSON.parse(l) as { t: number; ok: boolean }));
