@@ -118,10 +118,10 @@ describe('brindle ipam CLI', () => {
     assert.equal(c.code, 0, c.err);
     assert.match(c.out, /StrictAffinity\s+true\n/);
     assert.match(c.out, /MaxBlocksPerHost\s+7\n/);
-    // the configuration is validated like any resource: a block limit needs strict affinity
-    const bad = run('configure', '--strict-affinity', 'false');
-    assert.equal(bad.code, 2);
-    assert.match(bad.err, /^Error: IPAMConfiguration default: spec\.maxBlocksPerHost: maxBlocksPerHost requires strictAffinity: true\n$/);
+    // as Calico's validator: a block limit without strict affinity is accepted
+    const loose = run('configure', '--strict-affinity', 'false');
+    assert.equal(loose.code, 0, loose.err);
+    assert.match(loose.out, /MaxBlocksPerHost\s+7\n/);
     assert.equal(run('configure', '--strict-affinity', 'false', '--max-blocks-per-host', '0').code, 0);
     const s = run('split', '2', '--cidr', 'fd12::/120');
     assert.equal(s.code, 0, s.err);
