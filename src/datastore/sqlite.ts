@@ -50,8 +50,11 @@ export class SqliteDatastore implements Datastore {
     this.poller = new SqliteLogPoller(db, tuning.pollIntervalMs ?? 5);
   }
 
-  static async open(url: string, _options?: DatastoreOptions, tuning: SqliteTuning = {}): Promise<SqliteDatastore> {
+  static async open(url: string, options?: DatastoreOptions, tuning: SqliteTuning = {}): Promise<SqliteDatastore> {
     const path = sqlitePathOf(url);
+    if (options?.create === false && !existsSync(path)) {
+      throw new NotFoundError(`SQLite datastore ${path} does not exist (only commands that write create it); check --datastore or BRINDLE_DATASTORE`);
+    }
     let db: Database.Database | undefined;
     try {
       makeParentDirs(path);

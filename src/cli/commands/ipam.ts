@@ -17,7 +17,7 @@ import type { CliContext } from '../context.js';
  */
 export function register(program: Command, ctx: CliContext): void {
   const ipam = program.command('ipam').description('IP address management: assign, release, inspect and repair block-affine allocations');
-  const client = async () => new IpamClient(await ctx.datastore());
+  const client = async (access: 'read' | 'write' = 'write') => new IpamClient(await ctx.datastore(access));
   const collect = (v: string, prev: string[]) => [...prev, v];
 
   ipam
@@ -104,7 +104,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ip <addr>', 'show who holds this address')
     .option('--show-configuration', 'show the IPAM configuration')
     .action(async (o: { showBlocks?: boolean; showBorrowed?: boolean; ip?: string; showConfiguration?: boolean }) => {
-      const c = await client();
+      const c = await client('read');
       if (o.ip) {
         const d = await c.describeIp(o.ip);
         if (!d) ctx.out(`IP ${o.ip} is not assigned`);
@@ -125,7 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('audit IPAM: leaks, unallocated addresses in use, handle and affinity inconsistencies')
     .option('-o, --output <file>', 'also write the full report as JSON (input of `release --from-report`)')
     .action(async (o: { output?: string }) => {
-      const report = await (await client()).check();
+      const report = await (await client('read')).check();
       if (o.output) {
         writeFileSync(o.output, JSON.stringify(report, null, 2) + '\n');
       }
