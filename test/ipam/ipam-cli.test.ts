@@ -182,5 +182,17 @@ describe('brindle ipam CLI', () => {
       await ds.close();
     }
     assert.match(run('show', '--ip', '10.126.0.70').out, /handle: gone-b/, 'its address is still held');
+    // ipam show lists the block left by the deleted pool as orphaned: it still constrains a new pool there
+    const show = run('show');
+    assert.equal(show.code, 0, show.err);
+    assert.match(show.out, /^Orphaned block\s+<no node>\s+10\.126\.0\.64\/26\s+64\s+1 \(1%\)\s+63 \(98%\)$/m);
+    assert.match(show.out, /1 orphaned block belongs to no IP pool \(its pool was deleted\)/);
+    assert.match(run('show', '--show-blocks').out, /^Orphaned block\s+<no node>\s+10\.126\.0\.64\/26/m);
+  });
+
+  it('refuses to assign to a node that does not exist, saying how to create it', async () => {
+    await refuses(1, /^Error: node "ghost-node" does not exist: create it first, e\.g\. echo '\{"apiVersion":"projectcalico\.org\/v3","kind":"Node","metadata":\{"name":"ghost-node"\}\}' \| brindle apply -f -$/, 'assign', '--node', 'ghost-node', '--handle', 'g1', '--pool', 'main');
+    await refuses(1, /node "ghost-node" does not exist/, 'assign', '--node', 'ghost-node', '--handle', 'g2', '--ip', '10.120.0.200');
+    assert.doesNotMatch(run('check').out, /leaked/i);
   });
 });

@@ -47,6 +47,11 @@ export function register(program: Command, ctx: CliContext): void {
         attrs[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
       const c = await client();
+      // An address of a node that does not exist is what `ipam check` reports as leaked: refuse it.
+      if (!(await c.resources.nodeLabels(o.node))) {
+        const node = JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: o.node } });
+        throw new NotFoundError(`node "${o.node}" does not exist: create it first, e.g. echo '${node}' | brindle apply -f -`);
+      }
       let result: { ipv4: AssignedAddress[]; ipv6: AssignedAddress[] };
       if (o.ip) {
         if (o.count !== '1' || o.dual || o.pool.length > 0) throw new UsageError('--ip cannot be combined with --count, --dual or --pool');
@@ -117,7 +122,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (o.showConfiguration) return ctx.out(formatConfig(await c.getConfig()));
       if (o.showBorrowed) return ctx.out(formatBorrowed(await c.borrowedIps()));
-      ctx.out(formatUtilization(await c.getUtilization(), o.showBlocks ?? false));
+      ctx.out(formatUtilization(await c.getUtilization(), o.showBlocks ?? false, await c.orphanedBlocks()));
     });
 
   ipam
