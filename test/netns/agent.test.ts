@@ -236,6 +236,12 @@ spec: {selector: app == 'db', types: [Ingress], ingress: [{action: Deny}]}
     return !t.includes('chain intruder') && new RegExp(`chain ${chain} \\{[^}]*drop`).test(t);
   });
   await assertMatrix(expectMatrix({ 'w1→w2': 'tcp:no udp:no', 'w3→w2': 'tcp:no udp:no' }));
+  // The repair shows in the metrics (served on the socket as on the metrics port).
+  const metrics = (await get('/metrics')).body;
+  assert.match(metrics, /^brindle_dataplane_drift_repairs_total [1-9]/m);
+  assert.match(metrics, /^brindle_endpoints 3$/m);
+  assert.match(metrics, /^brindle_datastore_status\{status="in-sync"\} 1$/m);
+  assert.match(metrics, /^brindle_dataplane_apply_seconds_count [1-9]/m);
   await client.delete('GlobalNetworkPolicy', 'db-deny');
   await assertMatrix(expectAll(true));
 });
