@@ -246,8 +246,19 @@ export async function run(): Promise<BenchRow[]> {
   if (why) return [{ bench: 'agent dataplane', metric: 'skipped', value: NaN, unit: '', note: why }];
   const only = process.env['BENCH_AGENT_ONLY'];
   const rows: BenchRow[] = [];
-  if (!only || only === 'nft') for (const n of [100, 1000, 5000]) rows.push(...(await nftScaling(scale(n), 1000)));
-  if (!only || only === 'e2e') rows.push(...(await agentEndToEnd(scale(1000), 1000)));
-  if (!only || only === 'scale') rows.push(...(await agentAtScale(scale(10_000), 1000)));
+  // Each stage on its own: one that fails (or times out on a loaded machine) is reported as such.
+  const stage = async (name: string, f: () => Promise<BenchRow[]>) => {
+    if (only && !name.startsWith(only)) return;
+    try {
+      const got = await f();
+      for (const r of got) process.stderr.write(`  ${r.bench}  ${r.metric}: ${r.value.toFixed(2)} ${r.unit}\n`);
+      rows.push(...got);
+    } catch (err) {
+      rows.push({ bench: `agent dataplane ${name}`, metric: 'failed', value: NaN, unit: '', note: (err as Error).message.slice(0, 80) });
+    }
+  };
+  for (const n of [100, 1000, 5000]) await stage(`nft ${n}`, () => nftScaling(scale(n), 1000));
+  await stage('e2e', () => agentEndToEnd(scale(1000), 1000));
+  await stage('scale', () => agentAtScale(scale(10_000), 1000));
   return rows;
 }
