@@ -128,6 +128,17 @@ async function startAgent(kind: string, n: number, p: number, real: { iface: str
   const dir = mkdtempSync(join(tmpdir(), 'brl-bench-agent-'));
   const url = `sqlite:${join(dir, 'db.sqlite')}`;
   const ds = await openDatastore(url);
+  try {
+    return await startAgentIn(net, dir, url, ds, n, p, real);
+  } catch (err) {
+    await ds.close();
+    net.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startAgentIn(net: BenchNet, dir: string, url: string, ds: Datastore, n: number, p: number, real: { iface: string; ip: string; labels: Record<string, string> }[]): Promise<AgentRun & { readyMs: number; workloads: string[] }> {
   const workloads = real.map((w, i) => net.workload(i, w.iface, w.ip));
   const bulk = bulkEndpoints(n - real.length);
   net.dummies(bulk.map((_, i) => ifaceFor(i)));
