@@ -28,6 +28,8 @@ export function renderBirdConfig(c: BirdConfig): string {
     '# the agent rewrites it and reloads BIRD when it changes.',
     `log stderr ${LOG_CLASSES[c.logLevel]};`,
     `router id ${c.routerId};  # ${c.routerIdSource}`,
+    'timeformat protocol iso long;  # `brindle node status` reads full dates',
+    'timeformat route iso long;',
     '',
     'protocol device { scan time 10; }',
     '',

@@ -1,0 +1,115 @@
+/**
+ * BgpRouting: the routing component of one node agent (Calico's confd + BIRD supervision).
+ *
+ *   syncer ──{key,value}──► BgpState ──(changed, in sync)──► buildBirdConfig ──► renderBirdConfig
+ *                                                                                     │ text
+ *                                                           BirdDriver.apply ◄────────┘
+ *
+ * Nothing reaches BIRD before the syncer reports in-sync (a half-listed datastore would drop
+ * sessions). Updates are coalesced: one render per `debounceMs`. A configuration the builder or
+ * BIRD refuses is logged and kept in `lastError`; BIRD keeps running the previous one.
+ */
+import type { Disposable } from '../base/lifecycle.js';
+import { BgpState, bgpWatchPrefixes, type BgpUpdate } from './bgp-state.js';
+import { buildBirdConfig } from './config-builder.js';
+import type { SecretLookup } from './peer-resolver.js';
+import { renderBirdConfig } from './render.js';
+
+export interface BirdApplier {
+  apply(text: string): Promise<boolean>;
+}
+
+export type SyncStatus = 'wait-for-datastore' | 'resync' | 'in-sync';
+
+export interface BgpRoutingOptions {
+  hostname: string;
+  driver: BirdApplier & Partial<Disposable>;
+  secrets?: SecretLookup;
+  debounceMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class BgpRouting implements Disposable {
+  readonly state: BgpState;
+  readonly prefixes: string[];
+  private inSync = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private disposed = false;
+  lastError: Error | undefined;
+  /** The last text handed to the driver. */
+  lastConfig: string | undefined;
+  renders = 0;
+
+  constructor(private readonly opts: BgpRoutingOptions) {
+    this.state = new BgpState(opts.hostname);
+    this.prefixes = bgpWatchPrefixes(opts.hostname);
+  }
+
+  onUpdates(updates: readonly BgpUpdate[]): void {
+    this.state.onUpdates(updates);
+    this.schedule();
+  }
+
+  onStatus(status: SyncStatus): void {
+    if (status === 'in-sync' && !this.inSync) {
+      this.inSync = true;
+      this.state.takeChanged();
+      void this.flush();
+    }
+  }
+
+  private schedule(): void {
+    if (!this.inSync || this.disposed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.opts.debounceMs ?? 10);
+  }
+
+  /** Renders and applies now if anything changed (or nothing was applied yet). Never rejects. */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        if (this.disposed) break;
+        const changed = this.state.takeChanged();
+        if (!changed && this.lastConfig !== undefined && !this.lastError) continue;
+        await this.renderAndApply();
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async renderAndApply(): Promise<void> {
+    try {
+      const cfg = buildBirdConfig(this.state, this.opts.hostname, { secrets: this.opts.secrets });
+      if (!cfg) {
+        this.opts.log?.(`node ${this.opts.hostname} has no BGP settings (spec.bgp): BIRD not configured`);
+        return;
+      }
+      const text = renderBirdConfig(cfg);
+      this.renders++;
+      if (await this.opts.driver.apply(text)) this.opts.log?.(`bird.cfg applied (${cfg.peers.length} peers)`);
+      this.lastConfig = text;
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = err instanceof Error ? err : new Error(String(err));
+      this.opts.log?.(this.lastError.message);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.opts.driver.dispose?.();
+  }
+}
