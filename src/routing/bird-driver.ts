@@ -50,7 +50,7 @@ export class BirdDriver implements Disposable {
   /** How many times BIRD was started (1 + restarts), for status and tests. */
   starts = 0;
 
-  constructor(private readonly opts: BirdDriverOptions) {
+  constructor(readonly opts: BirdDriverOptions) {
     this.paths = birdPaths(opts.runDir);
     this.delay = opts.restartDelayMs ?? 500;
   }

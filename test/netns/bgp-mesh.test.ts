@@ -2,6 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BgpCluster, affinityUpdate, nodeResource, resourceUpdate, V3 } from './helpers/bgp-cluster.js';
 import { canRunNetns, hasCommand, Topology, waitFor } from './helpers/topology.js';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough().on('data', (b: Buffer) => out.push(b));
+  const stderr = new PassThrough().on('data', (b: Buffer) => err.push(b));
+  const code = await main(args, {}, { stdout, stderr, stdin: new PassThrough() });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
 
 // Three node namespaces on one fabric bridge, BIRD on each with the configuration Brindle renders
 // (default full mesh). Workloads reach each other over routes learned only over BGP; a borrowed
@@ -44,6 +55,13 @@ test('BGP full mesh between three nodes with BIRD', { skip, timeout: 90_000 }, a
       ['10.192.0.4', 'node-to-node mesh', 'up', 'Established'],
     ]);
     assert.ok(st.routes.some((r) => r.dst === '10.65.2.0/26' && r.protocol === 'Mesh_10_192_0_3' && r.via === '10.192.0.3'));
+
+    // `brindle node status` reads the same socket.
+    const { code, stdout } = await cli(['node', 'status', '--node', 'node-1', '--run-dir', cluster.drivers.get('node-1')!.opts.runDir]);
+    assert.equal(code, 0);
+    assert.match(stdout, /\| 10\.192\.0\.3 +\| node-to-node mesh \| up +\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| Established \|/);
+    assert.match(stdout, /\| 10\.65\.2\.0\/26 +\| 10\.192\.0\.3 \| eth0 +\| 10\.192\.0\.3 \| yes +\|/);
+    assert.match(stdout, /No IPv6 peers found\./);
 
     // The same text again is no reload; a new block is a reload and reaches the others.
     const d1 = cluster.drivers.get('node-1')!;
