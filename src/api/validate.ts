@@ -107,4 +107,5 @@ const SEMANTIC: Readonly<Record<string, (r: Resource, issues: ValidationIssue[])
   FelixConfiguration: validateFelixConfiguration,
   KubeControllersConfiguration: validateSingleton,
   ClusterInformation: validateSingleton,
+  CalicoNodeStatus: validateCalicoNodeStatus,
 };
