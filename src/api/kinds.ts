@@ -38,7 +38,6 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'BGPConfiguration', apiVersion: CALICO_API_VERSION, plural: 'bgpconfigurations', namespaced: false, shortNames: ['bgpconfig', 'bgpconfigs', 'bgpconfiguration'] },
   { kind: 'BGPPeer', apiVersion: CALICO_API_VERSION, plural: 'bgppeers', namespaced: false, shortNames: ['bgpp', 'bgpps', 'bp', 'bps', 'bgppeer'] },
   { kind: 'BGPFilter', apiVersion: CALICO_API_VERSION, plural: 'bgpfilters', namespaced: false, shortNames: ['bgpf', 'bgpfilter'] },
-  { kind: 'CalicoNodeStatus', apiVersion: CALICO_API_VERSION, plural: 'caliconodestatuses', namespaced: false, shortNames: ['caliconodestatus', 'cnstatus'] },
   { kind: 'FelixConfiguration', apiVersion: CALICO_API_VERSION, plural: 'felixconfigurations', namespaced: false, shortNames: ['felixconfig', 'felixconfigs', 'felixconfiguration'] },
   { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfig', 'kubecontrollersconfigs', 'kubecontrollersconfiguration'] },
   { kind: 'CalicoNodeStatus', apiVersion: CALICO_API_VERSION, plural: 'caliconodestatuses', namespaced: false, shortNames: ['caliconodestatus', 'cns'] },

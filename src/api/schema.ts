@@ -247,7 +247,6 @@ export const SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
     localWorkloadSelector: str,
     reversePeering: str,
   }),
-  CalicoNodeStatus: obj({ node: str, classes: arr(enumOf('Agent', 'BGP', 'Routes')), updatePeriodSeconds: int }),
   BGPFilter: obj({ exportV4: arr(bgpFilterRule), importV4: arr(bgpFilterRule), exportV6: arr(bgpFilterRule), importV6: arr(bgpFilterRule) }),
   // ~210 Felix options: accepted as an open map; the few Brindle reads are type-checked.
   FelixConfiguration: obj(

@@ -164,15 +164,6 @@ function checkFilterRule(rule: BGPFilterRule, path: string, family: 4 | 6, issue
   if (rule['peerType'] !== undefined && !['eBGP', 'iBGP'].includes(rule['peerType'] as string)) push(issues, `${path}.peerType`, 'peerType must be eBGP or iBGP');
 }
 
-/** CalicoNodeStatus: which node to report on, what (Agent, BGP, Routes) and how often (0 = once). */
-export function validateCalicoNodeStatus(r: Resource, issues: Issues): void {
-  const spec = r.spec as { node?: string; classes?: string[]; updatePeriodSeconds?: number };
-  checkSubdomainName(r.metadata.name ?? '', 'metadata.name', issues);
-  if (!spec.node) push(issues, 'spec.node', 'node is required (the node whose status to report)');
-  else checkSubdomainName(spec.node, 'spec.node', issues, 'node name');
-  if (spec.updatePeriodSeconds !== undefined && spec.updatePeriodSeconds < 0) push(issues, 'spec.updatePeriodSeconds', 'updatePeriodSeconds must not be negative');
-}
-
 export function validateFelixConfiguration(r: Resource, issues: Issues): void {
   const spec = r.spec as Record<string, unknown>;
   const name = r.metadata.name ?? '';

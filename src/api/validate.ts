@@ -103,7 +103,6 @@ const SEMANTIC: Readonly<Record<string, (r: Resource, issues: ValidationIssue[])
   BGPConfiguration: validateBGPConfiguration,
   BGPPeer: validateBGPPeer,
   BGPFilter: validateBGPFilter,
-  CalicoNodeStatus: validateCalicoNodeStatus,
   FelixConfiguration: validateFelixConfiguration,
   KubeControllersConfiguration: validateSingleton,
   ClusterInformation: validateSingleton,

@@ -4,7 +4,7 @@ import type { Resource } from '../../src/api/types.js';
 import { CalculationGraph, IPAM_BLOCK_PREFIX, type Update } from '../../src/calc/graph.js';
 import { vtepMacFor } from '../../src/calc/route-resolver.js';
 import { keyOf } from '../../src/calc/snapshot.js';
-import type { DataplaneCallbacks } from '../../src/calc/types.js';
+import { routeCallbacks } from '../helpers/route-sink.js';
 import { ipipCommands, IpipManager } from '../../src/dataplane/managers/ipip-manager.js';
 import { VxlanManager } from '../../src/dataplane/managers/vxlan-manager.js';
 
@@ -18,13 +18,8 @@ const block = (cidr: string, owner: string): Update => ({ key: `${IPAM_BLOCK_PRE
 const wep = (name: string, nodeName: string, ip: string): Resource => ({ apiVersion: V3, kind: 'WorkloadEndpoint', metadata: { name, namespace: 'ns' }, spec: { node: nodeName, ipNetworks: [`${ip}/32`], interfaceName: `cali${name}` } });
 const res = (r: Resource): Update => ({ key: keyOf(r), value: r });
 
-function feed(updates: Update[], sinks: { onRouteUpdate: DataplaneCallbacks['onRouteUpdate']; onRouteRemoved: DataplaneCallbacks['onRouteRemoved']; onVtepUpdate?: DataplaneCallbacks['onVtepUpdate']; onVtepRemoved?: DataplaneCallbacks['onVtepRemoved'] }): CalculationGraph {
-  const noop = (): void => undefined;
-  const g = new CalculationGraph({ hostname: 'node1' }, {
-    onIpSetAdded: noop, onIpSetMemberAdded: noop, onIpSetMemberRemoved: noop, onIpSetRemoved: noop, onPolicyActive: noop, onPolicyInactive: noop,
-    onProfileActive: noop, onProfileInactive: noop, onEndpointUpdate: noop, onEndpointRemoved: noop, onInSync: noop,
-    onRouteUpdate: (r) => sinks.onRouteUpdate(r), onRouteRemoved: (d) => sinks.onRouteRemoved(d), onVtepUpdate: (v) => sinks.onVtepUpdate?.(v), onVtepRemoved: (n) => sinks.onVtepRemoved?.(n),
-  });
+function feed(updates: Update[], sink: Parameters<typeof routeCallbacks>[0]): CalculationGraph {
+  const g = new CalculationGraph({ hostname: 'node1' }, routeCallbacks(sink));
   g.onUpdates(updates);
   g.onInSync();
   return g;

@@ -1,7 +1,7 @@
 import type { Resource } from '../../../src/api/types.js';
 import { CalculationGraph, IPAM_BLOCK_PREFIX, type Update } from '../../../src/calc/graph.js';
 import { keyOf } from '../../../src/calc/snapshot.js';
-import type { DataplaneCallbacks } from '../../../src/calc/types.js';
+import { routeCallbacks } from '../../helpers/route-sink.js';
 import { VxlanApplier } from '../../../src/dataplane/apply/vxlan-applier.js';
 import { VxlanManager } from '../../../src/dataplane/managers/vxlan-manager.js';
 import { exec, type NodeNs } from './topology.js';
@@ -18,16 +18,7 @@ export class VxlanNode {
   constructor(readonly node: NodeNs, opts: { programNoEncapRoutes?: boolean } = {}) {
     this.manager = new VxlanManager({ hostname: node.name, ...opts });
     this.applier = new VxlanApplier(exec, node.ns);
-    const m = this.manager;
-    const noop = (): void => undefined;
-    const dp: DataplaneCallbacks = {
-      onIpSetAdded: noop, onIpSetMemberAdded: noop, onIpSetMemberRemoved: noop, onIpSetRemoved: noop,
-      onPolicyActive: noop, onPolicyInactive: noop, onProfileActive: noop, onProfileInactive: noop,
-      onEndpointUpdate: noop, onEndpointRemoved: noop, onInSync: noop,
-      onRouteUpdate: (r) => m.onRouteUpdate(r), onRouteRemoved: (d) => m.onRouteRemoved(d),
-      onVtepUpdate: (v) => m.onVtepUpdate(v), onVtepRemoved: (n) => m.onVtepRemoved(n),
-    };
-    this.graph = new CalculationGraph({ hostname: node.name }, dp);
+    this.graph = new CalculationGraph({ hostname: node.name }, routeCallbacks(this.manager));
   }
 
   async update(updates: Update[]): Promise<void> {
