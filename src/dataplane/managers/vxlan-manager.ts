@@ -53,9 +53,13 @@ export interface VxlanManagerOptions {
   mtu?: number;
   programNoEncapRoutes?: boolean;
   deviceName?: string;
+  /** Programs `desired()` (the agent passes a VxlanApplier); without one the manager only translates. */
+  applier?: { apply(d: VxlanDesired): Promise<unknown> };
 }
 
 export class VxlanManager {
+  readonly name = 'vxlan';
+  private applied = false;
   private readonly vteps = new Map<string, VtepUpdate>();
   private readonly routes = new Map<string, RouteUpdate>();
   private dirty = true;
@@ -87,7 +91,22 @@ export class VxlanManager {
   }
 
   completeDeferredWork(): void {
-    if (this.dirty) this.cached = undefined;
+    if (this.dirty) {
+      this.cached = undefined;
+      this.applied = false;
+    }
+  }
+
+  /** Kernel work after the batch (the dataplane driver calls it): only when something changed. */
+  async apply(): Promise<void> {
+    if (!this.opts.applier || (this.applied && !this.dirty)) return;
+    await this.opts.applier.apply(this.desired());
+    this.applied = true;
+  }
+
+  /** Periodic read-back: the applier diffs against the kernel, so this repairs drift. */
+  async resync(): Promise<void> {
+    if (this.opts.applier) await this.opts.applier.apply(this.desired());
   }
 
   desired(): VxlanDesired {
