@@ -1,8 +1,9 @@
 /**
- * VxlanApplier: makes the kernel match a VxlanDesired. Every call re-reads what the kernel has (the
- * device, its neighbours and FDB entries, and the routes with Brindle's tunnel protocol number) and
- * applies only the difference, so a run after a restart or after someone deleted an entry repairs
- * it. Order on the way up: device → FDB → neighbours → routes (a route never points at an unknown
+ * VxlanApplier: makes the kernel match a VxlanDesired. A full apply (the first, every `full` one —
+ * the manager's resync — and any after a failure) re-reads what the kernel has (the device, its
+ * neighbours and FDB entries, and the routes with Brindle's tunnel protocol number) and applies the
+ * difference, so a run after a restart or after someone deleted an entry repairs it. In between,
+ * an apply diffs against what it last programmed and only runs the commands for that difference. Order on the way up: device → FDB → neighbours → routes (a route never points at an unknown
  * VTEP); removals go routes first. Route and neighbour changes go in one `ip -batch`, FDB changes in
  * one `bridge -batch`. Everything runs through Exec (optionally in a netns).
  */
@@ -32,7 +33,36 @@ export class VxlanApplier {
     return out ? (JSON.parse(out) as T[]) : [];
   }
 
-  async apply(d: VxlanDesired): Promise<ApplyStats> {
+  private last: VxlanDesired | undefined;
+
+  async apply(d: VxlanDesired, full = false): Promise<ApplyStats> {
+    const last = this.last;
+    this.last = undefined; // a failure below forces the next apply to be a full one
+    const stats = !full && last && sameDevice(last.device, d.device) ? await this.applyDelta(last, d) : await this.applyFull(d);
+    this.last = { device: d.device ? { ...d.device } : undefined, neighbours: new Map(d.neighbours), fdb: new Map(d.fdb), routes: new Map(d.routes) };
+    return stats;
+  }
+
+  private async applyDelta(last: VxlanDesired, d: VxlanDesired): Promise<ApplyStats> {
+    const stats: ApplyStats = { device: d.device ? 'kept' : 'absent', commands: 0 };
+    const dev = this.deviceName;
+    const routeDel: string[] = [];
+    const routeAdd: string[] = [];
+    for (const [dst, r] of last.routes) if (!d.routes.has(dst)) routeDel.push(`route del ${r.kind === 'blackhole' ? 'blackhole ' : ''}${dst} proto ${TUNNEL_ROUTE_PROTO}`);
+    for (const [dst, r] of d.routes) if (!sameTunnelRoute(last.routes.get(dst), r)) routeAdd.push(routeCmd(r));
+    const fdb: string[] = [];
+    for (const [mac, dst] of d.fdb) if (last.fdb.get(mac) !== dst) fdb.push(`fdb replace ${mac} dev ${dev} dst ${dst} self permanent`);
+    for (const [mac, dst] of last.fdb) if (!d.fdb.has(mac)) fdb.push(`fdb del ${mac} dev ${dev} dst ${dst} self`);
+    const neigh: string[] = [];
+    for (const [ip, mac] of d.neighbours) if (last.neighbours.get(ip) !== mac) neigh.push(`neigh replace ${ip} lladdr ${mac} dev ${dev} nud permanent`);
+    for (const ip of last.neighbours.keys()) if (!d.neighbours.has(ip)) neigh.push(`neigh del ${ip} dev ${dev}`);
+    await this.batch('ip', routeDel, stats);
+    await this.batch('bridge', fdb, stats);
+    await this.batch('ip', [...neigh, ...routeAdd], stats);
+    return stats;
+  }
+
+  private async applyFull(d: VxlanDesired): Promise<ApplyStats> {
     const stats: ApplyStats = { device: 'absent', commands: 0 };
     const links = await this.json<LinkJson>('ip', ['-d', 'link', 'show']);
     const link = links.find((l) => l.ifname === this.deviceName);
@@ -92,6 +122,14 @@ export class VxlanApplier {
     if (!have.some((a) => a.local === dev.tunnelIP && a.prefixlen === 32)) await this.ip(['addr', 'add', `${dev.tunnelIP}/32`, 'dev', this.deviceName]);
     return created ? 'created' : 'kept';
   }
+}
+
+function sameDevice(a: VxlanDevice | undefined, b: VxlanDevice | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameTunnelRoute(a: TunnelRoute | undefined, b: TunnelRoute): boolean {
+  return !!a && a.kind === b.kind && a.via === b.via && a.dev === b.dev && !!a.onlink === !!b.onlink;
 }
 
 function normalDst(dst: string): string {

@@ -54,7 +54,7 @@ export interface VxlanManagerOptions {
   programNoEncapRoutes?: boolean;
   deviceName?: string;
   /** Programs `desired()` (the agent passes a VxlanApplier); without one the manager only translates. */
-  applier?: { apply(d: VxlanDesired): Promise<unknown> };
+  applier?: { apply(d: VxlanDesired, full?: boolean): Promise<unknown> };
 }
 
 export class VxlanManager {
@@ -106,7 +106,7 @@ export class VxlanManager {
 
   /** Periodic read-back: the applier diffs against the kernel, so this repairs drift. */
   async resync(): Promise<void> {
-    if (this.opts.applier) await this.opts.applier.apply(this.desired());
+    if (this.opts.applier) await this.opts.applier.apply(this.desired(), true);
   }
 
   desired(): VxlanDesired {
