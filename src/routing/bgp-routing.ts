@@ -10,13 +10,14 @@
  * BIRD refuses is logged and kept in `lastError`; BIRD keeps running the previous one.
  */
 import type { Disposable } from '../base/lifecycle.js';
-import { BgpState, bgpWatchPrefixes, type BgpUpdate } from './bgp-state.js';
+import { BgpState, bgpWatchPrefixes, type BgpSnapshot, type BgpUpdate } from './bgp-state.js';
 import { buildBirdConfig } from './config-builder.js';
 import type { SecretLookup } from './peer-resolver.js';
 import { renderBirdConfig } from './render.js';
 
 export interface BirdApplier {
   apply(text: string): Promise<boolean>;
+  stop?(): Promise<void>;
 }
 
 export type SyncStatus = 'wait-for-datastore' | 'resync' | 'in-sync';
@@ -27,6 +28,11 @@ export interface BgpRoutingOptions {
   secrets?: SecretLookup;
   debounceMs?: number;
   log?: (msg: string) => void;
+  /**
+   * `always` (default): BIRD runs whenever the node has BGP settings. `auto`: only while some IP
+   * pool needs BGP-distributed routes (not every pool is VXLAN); BIRD is stopped otherwise.
+   */
+  mode?: 'always' | 'auto';
 }
 
 export class BgpRouting implements Disposable {
@@ -90,6 +96,14 @@ export class BgpRouting implements Disposable {
 
   private async renderAndApply(): Promise<void> {
     try {
+      if (this.opts.mode === 'auto' && !needsBgp(this.state)) {
+        if (this.lastConfig !== undefined || this.renders === 0) this.opts.log?.('every IP pool is VXLAN: BIRD not needed');
+        await this.opts.driver.stop?.();
+        this.lastConfig = '';
+        this.lastError = undefined;
+        this.renders++;
+        return;
+      }
       const cfg = buildBirdConfig(this.state, this.opts.hostname, { secrets: this.opts.secrets });
       if (!cfg) {
         this.opts.log?.(`node ${this.opts.hostname} has no BGP settings (spec.bgp): BIRD not configured`);
@@ -112,4 +126,10 @@ export class BgpRouting implements Disposable {
     await this.running;
     await this.opts.driver.dispose?.();
   }
+}
+
+/** Some pool routes without VXLAN (or there are no pools yet): BGP has something to carry. */
+export function needsBgp(state: BgpSnapshot): boolean {
+  const pools = [...state.pools.values()];
+  return pools.length === 0 || pools.some((p) => (p.vxlanMode ?? 'Never') === 'Never');
 }

@@ -10,7 +10,7 @@
  * previous agent (its PID in our pid file) is stopped before ours starts. `dispose()` stops BIRD.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Disposable } from '../base/lifecycle.js';
 import type { Exec } from '../base/exec.js';
@@ -25,6 +25,7 @@ export interface BirdDriverOptions {
   birdBinary?: string;
   restartDelayMs?: number;
   log?: (msg: string) => void;
+  stopMode?: 'terminate' | 'keep-routes';
 }
 
 export interface BirdPaths {
@@ -99,6 +100,7 @@ export class BirdDriver implements Disposable {
   }
 
   private async start(): Promise<void> {
+    if (!this.opts.netns && inRootNetns()) throw new Error('refusing to start BIRD in the root network namespace (it would program its routes); run the agent inside the node\'s namespace');
     this.stopStale();
     rmSync(this.paths.socket, { force: true });
     const bird = this.opts.birdBinary ?? 'bird';
@@ -159,18 +161,44 @@ export class BirdDriver implements Disposable {
     rmSync(this.paths.pid, { force: true });
   }
 
-  async dispose(): Promise<void> {
-    this.disposed = true;
+  /** Stops BIRD (a later `apply` starts it again). Serialised with applies. */
+  stop(): Promise<void> {
+    const next = this.queue.then(() => this.kill(this.opts.stopMode === 'keep-routes' ? 'SIGKILL' : 'SIGTERM'));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async kill(signal: NodeJS.Signals): Promise<void> {
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.applied = undefined;
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
     }
     rmSync(this.paths.socket, { force: true });
+  }
+
+  /**
+   * Stops BIRD for good. `stopMode: 'terminate'` (default) lets BIRD say goodbye, so peers
+   * withdraw its routes at once; `'keep-routes'` kills it, so its kernel routes stay and peers keep
+   * its routes for the graceful-restart time (fail static while the agent restarts).
+   */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.kill(this.opts.stopMode === 'keep-routes' ? 'SIGKILL' : 'SIGTERM');
+  }
+}
+
+function inRootNetns(): boolean {
+  try {
+    return readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net');
+  } catch {
+    return false;
   }
 }
