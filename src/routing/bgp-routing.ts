@@ -5,6 +5,7 @@
  *                                                                                     │ text
  *                                                           BirdDriver.apply ◄────────┘
  *
+ * BIRD runs only while the node has a peer (and, in `auto` mode, a pool that needs BGP).
  * Nothing reaches BIRD before the syncer reports in-sync (a half-listed datastore would drop
  * sessions). Updates are coalesced: one render per `debounceMs`. A configuration the builder or
  * BIRD refuses is logged and kept in `lastError`; BIRD keeps running the previous one.
@@ -107,6 +108,13 @@ export class BgpRouting implements Disposable {
       const cfg = buildBirdConfig(this.state, this.opts.hostname, { secrets: this.opts.secrets });
       if (!cfg) {
         this.opts.log?.(`node ${this.opts.hostname} has no BGP settings (spec.bgp): BIRD not configured`);
+        return;
+      }
+      if (cfg.peers.length === 0) {
+        // Nothing to speak to (a single node): no BIRD until a peer appears.
+        await this.opts.driver.stop?.();
+        this.lastConfig = '';
+        this.lastError = undefined;
         return;
       }
       const text = renderBirdConfig(cfg);
