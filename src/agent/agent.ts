@@ -63,7 +63,7 @@ export class Agent {
         this.ready = true;
       },
     });
-    this.routing = new RoutingComponents({ node: flags.node, runDir: flags.runDir, mode: flags.routing ?? 'auto', datastore: deps.datastore, exec: deps.exec, log });
+    this.routing = new RoutingComponents({ node: flags.node, runDir: flags.runDir, mode: flags.routing ?? 'auto', ...(flags.bgpSecretsDir ? { secretsDir: flags.bgpSecretsDir } : {}), datastore: deps.datastore, exec: deps.exec, log });
     for (const m of [...this.routing.managers, ...(deps.extraManagers ?? [])]) this.driver.addManager(m);
     this.metrics = new AgentMetrics(() => this.driver.stats());
     this.graph = new CalculationGraph({ hostname: flags.node }, this.driver);

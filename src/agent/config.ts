@@ -18,6 +18,8 @@ export interface AgentFlags {
   resyncIntervalMs: number;
   /** How nodes reach each other's workloads (see agent/routing-components.ts); default auto. */
   routing?: RoutingMode;
+  /** Where BGP password secrets are read from (`<dir>/<secret name>/<key>`). */
+  bgpSecretsDir?: string;
 }
 
 export const DEFAULT_METRICS_PORT = 9091;
@@ -40,7 +42,7 @@ export function parseAgentFlags(o: Record<string, string | undefined>, datastore
   const routing = (o['routing'] ?? 'auto') as RoutingMode;
   if (!ROUTING_MODES.includes(routing)) throw new UsageError(`--routing: ${o['routing']} is not one of ${ROUTING_MODES.join(', ')}`);
   return {
-    routing, node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
+    routing, ...(o['bgpSecretsDir'] ? { bgpSecretsDir: o['bgpSecretsDir'] } : {}), node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
     ...(o['ip'] ? { ip: o['ip'] } : {}), ...(o['ip6'] ? { ip6: o['ip6'] } : {}), ...(asn !== undefined ? { as: asn } : {}),
   };
 }

@@ -13,6 +13,8 @@
  * BIRD's files live in the run directory (`bird.cfg`, `bird.ctl`, `bird.log`). On agent stop BIRD
  * is killed without a goodbye, so its routes stay in force here and at its peers (fail static).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Exec } from '../base/exec.js';
 import type { Disposable } from '../base/lifecycle.js';
 import { kindInfo, resourcePrefix } from '../api/kinds.js';
@@ -28,6 +30,8 @@ import { BirdSocketClient } from '../routing/bird-socket.js';
 import { NodeStatusReporter } from '../routing/node-status-reporter.js';
 import type { Logger } from './logger.js';
 
+export const DEFAULT_SECRETS_DIR = '/etc/brindle/secrets';
+
 export type RoutingMode = 'auto' | 'bgp' | 'vxlan' | 'none';
 export const ROUTING_MODES: readonly RoutingMode[] = ['auto', 'bgp', 'vxlan', 'none'];
 
@@ -38,6 +42,8 @@ export interface RoutingDeps {
   datastore: Datastore;
   exec: Exec;
   log: Logger;
+  /** BGP passwords: the secret `name`/`key` is the file `<secretsDir>/<name>/<key>` (as a mounted Kubernetes secret). */
+  secretsDir?: string;
 }
 
 export class RoutingComponents implements Disposable {
@@ -54,7 +60,15 @@ export class RoutingComponents implements Disposable {
     this.managers.push(new VxlanManager({ hostname: deps.node, programNoEncapRoutes: deps.mode === 'vxlan', applier: new VxlanApplier(deps.exec) }));
     if (deps.mode === 'vxlan') return;
     const driver = new BirdDriver({ runDir: deps.runDir, exec: deps.exec, stopMode: 'keep-routes', log: (m) => log.info(m) });
-    const bgp = new BgpRouting({ hostname: deps.node, driver, mode: deps.mode === 'auto' ? 'auto' : 'always', log: (m) => log.info(m) });
+    const secretsDir = deps.secretsDir ?? DEFAULT_SECRETS_DIR;
+    const secrets = (name: string, key: string): string | undefined => {
+      try {
+        return readFileSync(join(secretsDir, name, key), 'utf8').replace(/\n$/, '');
+      } catch {
+        return undefined;
+      }
+    };
+    const bgp = new BgpRouting({ hostname: deps.node, driver, secrets, mode: deps.mode === 'auto' ? 'auto' : 'always', log: (m) => log.info(m) });
     this.bgp = bgp;
     this.syncer = new Syncer(deps.datastore, {
       onUpdates: (u) => {
