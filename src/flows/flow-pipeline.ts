@@ -20,6 +20,7 @@ export interface FlowPipelineOptions {
   metrics?: FlowMetrics;
   /** Aggregation interval (default 5 s). */
   intervalMs?: number;
+  /** Buffering of the sinks other than the store (the store's buffer is the default size). */
   buffer?: BufferedSinkOptions;
 }
 
@@ -40,7 +41,7 @@ export class FlowPipeline implements Disposable {
   records = 0;
 
   constructor(private readonly o: FlowPipelineOptions) {
-    this.buffers = o.sinks.map((s) => new BufferedSink(s, o.clock, o.buffer));
+    this.buffers = o.sinks.map((s) => new BufferedSink(s, o.clock, s === o.store ? {} : o.buffer));
     this.recorder = new FlowRecorder(o.node, o.context, o.clock, { onFlow: (r) => this.onFlow(r) });
     this.disposables.add(o.clock.setInterval(() => this.flush(), o.intervalMs ?? 5_000));
     this.disposables.add(o.clock.setInterval(() => {

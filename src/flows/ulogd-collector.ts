@@ -16,6 +16,12 @@ export interface UlogdCollectorOptions {
   /** Extra sysctls for the namespace (e.g. a short TIME_WAIT in tests). */
   sysctls?: Record<string, string>;
   ulogdPath?: string;
+  /**
+   * Every this many ms, list the conntrack table (`conntrack -L`): a dump evicts expired entries at
+   * once, so their DESTROY events are not left to the kernel's garbage collector, which on a quiet
+   * table may wait up to a minute. Costs a dump of the table; off by default.
+   */
+  conntrackSweepMs?: number;
   exec: Exec;
   now?: () => number;
   onEvent(ev: UlogdEvent): void;
@@ -33,6 +39,7 @@ export class UlogdCollector implements Disposable {
   private server: Server | undefined;
   private child: ChildProcess | undefined;
   private readonly sockets = new Set<Socket>();
+  private sweep: ReturnType<typeof setInterval> | undefined;
   readonly socketPath: string;
   lines = 0;
   badLines = 0;
@@ -72,6 +79,14 @@ export class UlogdCollector implements Disposable {
     while (this.sockets.size < want && Date.now() < deadline && this.child) await new Promise((r) => setTimeout(r, 20));
     if (!this.child) throw new Error(`ulogd did not start: ${stderr.trim() || `see ${join(this.o.runDir, 'ulogd.log')}`}`);
     if (this.sockets.size < want) throw new Error(`ulogd did not connect its outputs to ${this.socketPath} within 5 s`);
+    if (this.o.conntrackSweepMs && this.o.conntrack !== false) {
+      let busy = false;
+      this.sweep = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void this.o.exec.run('conntrack', ['-L', '-o', 'id'], { ...(this.o.netns ? { netns: this.o.netns } : {}), timeoutMs: 10_000 }).catch(() => undefined).finally(() => (busy = false));
+      }, this.o.conntrackSweepMs);
+    }
   }
 
   get pid(): number | undefined {
@@ -99,6 +114,7 @@ export class UlogdCollector implements Disposable {
   }
 
   dispose(): void {
+    if (this.sweep) clearInterval(this.sweep);
     const c = this.child;
     this.child = undefined;
     if (c?.pid) {

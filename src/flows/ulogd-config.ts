@@ -29,12 +29,17 @@ export function renderUlogdConfig(o: UlogdConfigOptions): string {
     'stack=allow1:NFLOG,allow2:BASE,allow3:IFINDEX,allow4:IP2STR,allow5:JSON',
     ...(o.conntrack !== false ? ['stack=ct1:NFCT,ct2:IP2STR,ct3:JSON'] : []),
     '',
+    // The kernel batches NFLOG messages up to 100 packets or 1 s by default; deliver within 100 ms.
     '[deny1]',
     `group=${o.deniedGroup ?? NFLOG_GROUP_DENIED}`,
+    'netlink_qthreshold=32',
+    'netlink_qtimeout=10',
     '',
     ...json('deny5'),
     '[allow1]',
     `group=${o.allowedGroup ?? NFLOG_GROUP_ALLOWED}`,
+    'netlink_qthreshold=32',
+    'netlink_qtimeout=10',
     '',
     ...json('allow5'),
   ];

@@ -81,7 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
   flows
     .command('collect')
     .description("record this node's flows: runs ulogd2 (NFLOG + conntrack events) in the node's namespace and stores aggregated records (runs until interrupted)")
-    .requiredOption('--node <name>', 'node name recorded with each flow')
+    .option('--node <name>', 'node name recorded with each flow (required)')
     .option('--netns <name>', "the node's network namespace (default: the current one)")
     .option('--run-dir <dir>', 'directory for ulogd config, log and socket', '/run/brindle/flows')
     .option('--flow-store <path>', 'SQLite file for flow records (default: the embedded datastore file)')
@@ -91,11 +91,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--bulk-index <name>', 'index name prefix for --bulk', 'brindle-flows')
     .option('--interval <ms>', 'aggregation interval in milliseconds', '5000')
     .option('--retention <t>', 'keep stored records this long (30m, 12h, 7d)', '7d')
-    .option('--buffer <n>', 'records each sink buffers at most while its destination is down', '50000')
+    .option('--buffer <n>', 'records each external sink (--jsonl, --bulk) buffers at most while its destination is down', '50000')
     .option('--no-conntrack', 'only logged packets (no conntrack accounting for allowed flows)')
+    .option('--ct-sweep <ms>', 'list conntrack every MS so ended connections are reported at once, not when the kernel collects them (costs a table dump)')
     .option('--metrics-listen <addr>', 'serve Prometheus metrics on HOST:PORT (loopback)')
     .option('--sysctl <k=v...>', 'extra sysctls for the namespace (tests: a short TIME_WAIT)')
-    .action(async (o: { node: string; netns?: string; runDir: string; flowStore?: string; store: boolean; jsonl?: string; bulk?: string; bulkIndex: string; interval: string; retention: string; buffer: string; conntrack: boolean; metricsListen?: string; sysctl?: string[] }) => {
+    .action(async (o: { node?: string; netns?: string; runDir: string; flowStore?: string; store: boolean; jsonl?: string; bulk?: string; bulkIndex: string; interval: string; retention: string; buffer: string; conntrack: boolean; metricsListen?: string; sysctl?: string[]; ctSweep?: string }, cmd: Command) => {
+      // `flows --node` (a filter) and `flows collect --node` share the flag: commander hands it to the parent.
+      const node = o.node ?? (cmd.optsWithGlobals() as { node?: string }).node;
+      if (!node) throw new UsageError('flows collect: --node <name> is required');
       const retentionMs = Date.now() - parseSince(o.retention, Date.now(), '--retention');
       const interval = positive(o.interval, '--interval');
       const sinks: FlowSink[] = [];
@@ -108,7 +112,7 @@ export function register(program: Command, ctx: CliContext): void {
       const registry = new Registry();
       let pipeline: FlowPipeline | undefined;
       const metrics = new FlowMetrics(registry, () => pipeline?.sinkStats() ?? []);
-      pipeline = new FlowPipeline({ node: o.node, context: FlowContext.fromResources(items), clock: systemClock, sinks, ...(store ? { store } : {}), metrics, intervalMs: interval, buffer: { capacity: positive(o.buffer, '--buffer') } });
+      pipeline = new FlowPipeline({ node, context: FlowContext.fromResources(items), clock: systemClock, sinks, ...(store ? { store } : {}), metrics, intervalMs: interval, buffer: { capacity: positive(o.buffer, '--buffer') } });
       const p = pipeline;
       const sysctls = Object.fromEntries((o.sysctl ?? []).map((kv) => {
         const i = kv.indexOf('=');
@@ -117,11 +121,11 @@ export function register(program: Command, ctx: CliContext): void {
       }));
       let failed: Error | undefined;
       let stop: () => void = () => undefined;
-      const collector = new UlogdCollector({ runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}), conntrack: o.conntrack, sysctls, exec: new ProcessExec(), onEvent: (ev) => p.onEvent(ev), onError: (e) => { failed = e; stop(); } });
+      const collector = new UlogdCollector({ runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}), conntrack: o.conntrack, sysctls, ...(o.ctSweep ? { conntrackSweepMs: positive(o.ctSweep, '--ct-sweep') } : {}), exec: new ProcessExec(), onEvent: (ev) => p.onEvent(ev), onError: (e) => { failed = e; stop(); } });
       const server = o.metricsListen ? await serveMetrics(o.metricsListen, registry) : undefined;
       try {
         await collector.start();
-        ctx.err(`collecting flows of node ${o.node}${o.netns ? ` (netns ${o.netns})` : ''}; ulogd pid ${collector.pid}`);
+        ctx.err(`collecting flows of node ${node}${o.netns ? ` (netns ${o.netns})` : ''}; ulogd pid ${collector.pid}`);
         await new Promise<void>((resolve) => {
           // The identities and policies records are labelled with follow the datastore.
           const refresh = setInterval(() => {
