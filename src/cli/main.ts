@@ -4,6 +4,7 @@ import { CliContext, type CliIO } from './context.js';
 import { register as registerFlows } from './commands/flows.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerPolicy } from './commands/policy.js';
+import { register as registerReport } from './commands/report.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
 import { VERSION } from '../version.js';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
   registerFlows(program, ctx);
+  registerReport(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
