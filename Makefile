@@ -23,6 +23,8 @@ node_modules/.stamp: package.json package-lock.json
 
 build: deps node_modules/.stamp
 	node_modules/.bin/tsc -p tsconfig.json
+	node_modules/.bin/tsc -p tsconfig.ui.json
+	node scripts/build-ui.mjs
 
 # Unit and integration tests (real SQLite, a real 3-member etcd cluster on 127.0.0.1). The list
 # comes from the sources, so a compiled test whose source was deleted never runs.

@@ -7,6 +7,7 @@ import { register as registerPolicy } from './commands/policy.js';
 import { register as registerReport } from './commands/report.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
+import { register as registerUi } from './commands/ui.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -59,6 +60,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPolicy(program, ctx);
   registerFlows(program, ctx);
   registerReport(program, ctx);
+  registerUi(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
