@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
+import { register as registerAgent } from './commands/agent.js';
 import { register as registerFlows } from './commands/flows.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerPolicy } from './commands/policy.js';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSelector(program, ctx);
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
+  registerAgent(program, ctx);
   registerFlows(program, ctx);
   registerReport(program, ctx);
   registerUi(program, ctx);

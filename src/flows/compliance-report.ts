@@ -101,7 +101,7 @@ export function buildComplianceReport(input: {
 }): ComplianceReport {
   const { zones, snapshot, evaluator } = input;
   const workloads = [...snapshot.endpoints.values()].filter((e) => e.kind === 'workload' && endpointAddr(e, 4));
-  const zoneOfEp = new Map<EndpointState, string | null>(workloads.map((e) => [e, zoneOfLabels(zones, e.labels)]));
+  const zoneOfEp = new Map<EndpointState, string | null>(workloads.map((e) => [e, zoneOfLabels(zones, snapshot.labels.get(e.id))]));
 
   const groups = new Map<string, CrossZoneFlow>();
   const totals = { allowed: 0, denied: 0 };

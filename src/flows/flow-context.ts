@@ -68,9 +68,10 @@ export class FlowContext {
   peer(ip: string): FlowPeer {
     const ep = this.endpointAt(ip);
     if (ep) {
+      const labels = this.snapshot.labels.get(ep.id) ?? {};
       return ep.kind === 'workload'
-        ? { ip, kind: 'workload', namespace: ep.namespace ?? 'default', name: ep.name, labels: ep.labels }
-        : { ip, kind: 'host', name: ep.name, labels: ep.labels };
+        ? { ip, kind: 'workload', namespace: ep.namespace ?? 'default', name: ep.name, labels }
+        : { ip, kind: 'host', name: ep.name, labels };
     }
     const a = tryParseIp(ip);
     if (a) for (const s of this.netSets) if (s.cidr.family === a.family && cidrContains(s.cidr, a)) return { ip, ...s.peer };

@@ -107,7 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (store) sinks.push(store);
       if (o.jsonl) sinks.push(new JsonLinesSink(o.jsonl));
       if (o.bulk) sinks.push(new BulkHttpSink(o.bulk, o.bulkIndex));
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('read'));
       let { items, revision } = await client.listAll();
       const registry = new Registry();
       let pipeline: FlowPipeline | undefined;

@@ -15,6 +15,7 @@ import { NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { enforceStaged } from '../../flows/staged-policies.js';
 import { registerSuggest } from './policy-suggest.js';
+import { registerCounters } from './policy-counters.js';
 
 /**
  * `brindle policy explain|matrix|preview`: what the policy calculation says about flows between
@@ -24,6 +25,7 @@ import { registerSuggest } from './policy-suggest.js';
  */
 export function register(program: Command, ctx: CliContext): void {
   const policy = program.command('policy').description('explain and preview what network policy allows (computed, no packets sent)');
+  registerCounters(policy, ctx);
 
   policy
     .command('explain')

@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
       const now = Date.now();
       const since = parseSince(o.since, now);
       const until = o.until ? parseSince(o.until, now, '--until') : now;
-      const { items } = await new ResourceClient(await ctx.datastore()).listAll();
+      const { items } = await new ResourceClient(await ctx.datastore('read')).listAll();
       const snapshot = computeSnapshot(items, { hostname: '*' });
       const store = new SqliteFlowStore(o.flowStore ?? defaultFlowStorePath(ctx.datastoreUrl));
       let flows;

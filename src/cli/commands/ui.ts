@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen must be HOST:PORT, got "${o.listen}"`);
       if (!existsSync(join(ASSETS, 'index.html'))) throw new Error(`the console is not built (${ASSETS}/index.html missing): run \`npm run build\``);
       const store = new SqliteFlowStore(o.flowStore ?? defaultFlowStorePath(ctx.datastoreUrl));
-      const server = new UiServer({ datastore: await ctx.datastore(), store, assetsDir: ASSETS, ...(o.runDir ? { runDir: o.runDir } : {}) });
+      const server = new UiServer({ datastore: await ctx.datastore('read'), store, assetsDir: ASSETS, ...(o.runDir ? { runDir: o.runDir } : {}) });
       try {
         const a = await server.listen(m[1]!.replace(/^\[|\]$/g, ''), Number(m[2]));
         ctx.out(`Brindle console on http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}/`);
