@@ -5,6 +5,7 @@
  *                 └─ status ─► metrics, readiness; in-sync ─► graph.onInSync() ─► first apply
  *   DataplaneDriver ─ managers (static, ip sets, policies, endpoints, routes, + extra) ─► nft -f, ip
  *   StatusServer (unix socket: livez, readyz, counters) + metrics on 127.0.0.1:<port>
+ *   --flow-logs: FlowService (ulogd2 NFLOG + conntrack ─► flow records ─► store), see flow-logging.ts
  *
  * Fail static: when the datastore goes away the feed reports wait-for-datastore and nothing in the
  * kernel changes; when it comes back the feed re-lists and only differences are applied.
@@ -26,6 +27,7 @@ import { DatastoreFeed, type SyncStatus } from './datastore-feed.js';
 import type { Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
 import { ensureNode } from './node-registration.js';
+import { startFlowLogging } from './flow-logging.js';
 import { startStatusServer } from './status-server.js';
 
 export interface AgentDeps {
@@ -58,6 +60,7 @@ export class Agent {
       onFirstApply: () => {
         this.ready = true;
       },
+      ...(flags.flowLogs ? { flowLogs: { ratePerSecond: flags.flowLogs.ratePerSecond, burst: flags.flowLogs.burst } } : {}),
     });
     for (const m of deps.extraManagers ?? []) this.driver.addManager(m);
     this.metrics = new AgentMetrics(() => this.driver.stats());
@@ -85,6 +88,7 @@ export class Agent {
     }, `${flags.runDir}/agent.sock`, flags.metricsPort));
     this.store.add(this.feed);
     this.feed.start();
+    if (flags.flowLogs) this.store.add(await startFlowLogging(this.deps, this.metrics.registry));
     log.info('agent started', { node: flags.node, datastore: this.deps.datastore.url, runDir: flags.runDir, metricsPort: flags.metricsPort });
   }
 

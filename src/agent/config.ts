@@ -15,6 +15,8 @@ export interface AgentFlags {
   ip6?: string;
   as?: number;
   resyncIntervalMs: number;
+  /** Flow logging: NFLOG rules (rate-limited) + ulogd2 collector writing to the flow store. */
+  flowLogs?: { ratePerSecond: number; burst: number; store: string };
 }
 
 export const DEFAULT_METRICS_PORT = 9091;
@@ -34,7 +36,11 @@ export function parseAgentFlags(o: Record<string, string | undefined>, datastore
   if (asn !== undefined && (!Number.isInteger(asn) || asn < 1 || asn > 4294967295)) throw new UsageError(`--as: ${o['as']} is not an AS number`);
   const resync = o['resyncInterval'] === undefined ? 10 : Number(o['resyncInterval']);
   if (!Number.isFinite(resync) || resync < 0) throw new UsageError(`--resync-interval: ${o['resyncInterval']} is not a number of seconds`);
+  const rate = o['flowLogRate'] === undefined ? 100 : Number(o['flowLogRate']);
+  if (!Number.isInteger(rate) || rate < 1) throw new UsageError(`--flow-log-rate: ${o['flowLogRate']} is not a positive number of packets per second`);
+  const flowLogs = o['flowLogs'] ? { ratePerSecond: rate, burst: Math.max(5, Math.ceil(rate / 5)), store: o['flowStore'] ?? (datastore.startsWith('sqlite:') ? datastore.slice(7) : '/var/lib/brindle/flows.db') } : undefined;
   return {
+    ...(flowLogs ? { flowLogs } : {}),
     node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
     ...(o['ip'] ? { ip: o['ip'] } : {}), ...(o['ip6'] ? { ip6: o['ip6'] } : {}), ...(asn !== undefined ? { as: asn } : {}),
   };

@@ -16,6 +16,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ip6 <cidr>', "this node's IPv6 address for its Node resource (default: detected)")
     .option('--as <asn>', "this node's AS number for its Node resource")
     .option('--resync-interval <seconds>', 'kernel read-back and drift repair period (0 disables)', '10')
+    .option('--flow-logs', 'record flows: rules log to NFLOG (rate-limited), ulogd2 + conntrack events feed the flow store')
+    .option('--flow-log-rate <n>', 'NFLOG packets per second per rule at most', '100')
+    .option('--flow-store <path>', 'SQLite file for flow records (default: the embedded datastore file)')
     .action(async (o: Record<string, string | undefined>) => {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
       const ds = await ctx.datastore('write');

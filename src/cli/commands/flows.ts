@@ -3,18 +3,14 @@ import { createServer } from 'node:http';
 import { Registry } from 'prom-client';
 import { ProcessExec } from '../../base/exec.js';
 import { systemClock } from '../../base/clock.js';
-import { ResourceClient } from '../../datastore/resource-client.js';
 import { UsageError } from '../../errors.js';
 import { BulkHttpSink } from '../../flows/bulk-http-sink.js';
-import { FlowContext } from '../../flows/flow-context.js';
 import { parsePeerFilter, parseSince, parseVerdict, type FlowFilter } from '../../flows/flow-filter.js';
-import { FlowMetrics } from '../../flows/flow-metrics.js';
-import { FlowPipeline } from '../../flows/flow-pipeline.js';
+import { FlowService } from '../../flows/flow-service.js';
 import { flowToJson, peerLabel, policyLabel, type FlowRecord } from '../../flows/flow-record.js';
 import type { FlowSink } from '../../flows/flow-sink.js';
 import { defaultFlowStorePath, SqliteFlowStore } from '../../flows/flow-store.js';
 import { JsonLinesSink } from '../../flows/jsonl-sink.js';
-import { UlogdCollector } from '../../flows/ulogd-collector.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -107,13 +103,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (store) sinks.push(store);
       if (o.jsonl) sinks.push(new JsonLinesSink(o.jsonl));
       if (o.bulk) sinks.push(new BulkHttpSink(o.bulk, o.bulkIndex));
-      const client = new ResourceClient(await ctx.datastore('read'));
-      let { items, revision } = await client.listAll();
       const registry = new Registry();
-      let pipeline: FlowPipeline | undefined;
-      const metrics = new FlowMetrics(registry, () => pipeline?.sinkStats() ?? []);
-      pipeline = new FlowPipeline({ node, context: FlowContext.fromResources(items), clock: systemClock, sinks, ...(store ? { store } : {}), metrics, intervalMs: interval, buffer: { capacity: positive(o.buffer, '--buffer') } });
-      const p = pipeline;
       const sysctls = Object.fromEntries((o.sysctl ?? []).map((kv) => {
         const i = kv.indexOf('=');
         if (i <= 0) throw new UsageError(`--sysctl must be KEY=VALUE, got "${kv}"`);
@@ -121,22 +111,18 @@ export function register(program: Command, ctx: CliContext): void {
       }));
       let failed: Error | undefined;
       let stop: () => void = () => undefined;
-      const collector = new UlogdCollector({ runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}), conntrack: o.conntrack, sysctls, ...(o.ctSweep ? { conntrackSweepMs: positive(o.ctSweep, '--ct-sweep') } : {}), exec: new ProcessExec(), onEvent: (ev) => p.onEvent(ev), onError: (e) => { failed = e; stop(); } });
+      const service = new FlowService({
+        node, datastore: await ctx.datastore('read'), exec: new ProcessExec(), clock: systemClock, runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}),
+        sinks, ...(store ? { store } : {}), registry, intervalMs: interval, buffer: { capacity: positive(o.buffer, '--buffer') }, conntrack: o.conntrack, sysctls,
+        ...(o.ctSweep ? { conntrackSweepMs: positive(o.ctSweep, '--ct-sweep') } : {}),
+        onError: (e) => { failed = e; stop(); },
+      });
       const server = o.metricsListen ? await serveMetrics(o.metricsListen, registry) : undefined;
       try {
-        await collector.start();
-        ctx.err(`collecting flows of node ${node}${o.netns ? ` (netns ${o.netns})` : ''}; ulogd pid ${collector.pid}`);
+        await service.start();
+        ctx.err(`collecting flows of node ${node}${o.netns ? ` (netns ${o.netns})` : ''}; ulogd pid ${service.ulogdPid}`);
         await new Promise<void>((resolve) => {
-          // The identities and policies records are labelled with follow the datastore.
-          const refresh = setInterval(() => {
-            void client.listAll().then((r) => {
-              if (r.revision === revision) return;
-              ({ items, revision } = r);
-              p.setContext(FlowContext.fromResources(items));
-            }, () => undefined);
-          }, 2_000);
           stop = (): void => {
-            clearInterval(refresh);
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
             resolve();
@@ -145,8 +131,7 @@ export function register(program: Command, ctx: CliContext): void {
           process.on('SIGTERM', stop);
         });
       } finally {
-        collector.dispose();
-        await p.close();
+        await service.close();
         server?.close();
       }
       if (failed) throw failed;

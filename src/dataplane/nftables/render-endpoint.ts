@@ -14,6 +14,7 @@
 import { STAGED_NAME_PREFIX } from '../../calc/resource-converter.js';
 import type { EndpointState, PolicyKey, TierInfo } from '../../calc/types.js';
 import { nftAddr } from './render-rule.js';
+import { flowLog, type FlowLogSettings } from './render-verdict.js';
 import { ChainBuilder, type NftChain } from './model.js';
 import { CHAINS, endpointChain, hexMark, MARK_ACCEPT, MARK_ALL, MARK_PASS, policyChain, profileChain, type EndpointChainKind } from './names.js';
 
@@ -36,6 +37,7 @@ interface ChainPlan {
   flavour: ChainFlavour;
   failsafe?: 'in' | 'out';
   spoofCheck?: boolean;
+  flowLogs?: FlowLogSettings;
 }
 
 function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan): NftChain {
@@ -66,6 +68,8 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan):
       b.add(`${IF_ACCEPTED} return`);
     }
     if (tier.defaultAction === 'Deny' && plan.flavour !== 'untracked') {
+      const log = flowLog('deny', { kind: 'end-of-tier', tier: tier.name }, plan.direction, plan.flowLogs);
+      if (log) b.add(`${IF_NOT_PASSED} ${log}`, { label: 'log eot' });
       b.add(`${IF_NOT_PASSED} counter drop`, { ...origin(`end of tier ${tier.name}`), label: 'eot' });
     }
   }
@@ -74,6 +78,8 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan):
       b.add(`counter jump ${profileChain(prof, polDir)}`, origin(`profile ${prof}`));
       b.add(`${IF_ACCEPTED} return`);
     }
+    const log = flowLog('deny', { kind: 'no-policy' }, plan.direction, plan.flowLogs);
+    if (log) b.add(log, { label: 'log end' });
     b.add('counter drop', { ...origin('no policy or profile allowed'), label: 'end' });
   } else if (plan.flavour === 'forward') {
     if (anyTier) b.add('counter drop', { ...origin('no forward policy allowed'), label: 'end' });
@@ -83,24 +89,26 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan):
 }
 
 /** A workload's two chains: `[tw-<iface>, fw-<iface>]`. */
-export function renderWorkloadChains(ep: EndpointState): NftChain[] {
+export function renderWorkloadChains(ep: EndpointState, flowLogs?: FlowLogSettings): NftChain[] {
   const iface = ep.interfaceName!;
+  const fl = flowLogs ? { flowLogs } : {};
   return [
-    renderEndpointChain(ep, iface, { kind: 'tw', direction: 'ingress', tiers: ep.tiers, flavour: 'normal' }),
-    renderEndpointChain(ep, iface, { kind: 'fw', direction: 'egress', tiers: ep.tiers, flavour: 'normal', spoofCheck: true }),
+    renderEndpointChain(ep, iface, { kind: 'tw', direction: 'ingress', tiers: ep.tiers, flavour: 'normal', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'fw', direction: 'egress', tiers: ep.tiers, flavour: 'normal', spoofCheck: true, ...fl }),
   ];
 }
 
 /** A host endpoint's chains (all seven; empty kinds still exist so dispatch stays uniform). */
-export function renderHostEndpointChains(ep: EndpointState): NftChain[] {
+export function renderHostEndpointChains(ep: EndpointState, flowLogs?: FlowLogSettings): NftChain[] {
   const iface = ep.interfaceName!;
+  const fl = flowLogs ? { flowLogs } : {};
   return [
-    renderEndpointChain(ep, iface, { kind: 'fh', direction: 'ingress', tiers: ep.tiers, flavour: 'normal', failsafe: 'in' }),
-    renderEndpointChain(ep, iface, { kind: 'th', direction: 'egress', tiers: ep.tiers, flavour: 'normal', failsafe: 'out' }),
-    renderEndpointChain(ep, iface, { kind: 'fhf', direction: 'ingress', tiers: ep.forwardTiers ?? [], flavour: 'forward' }),
-    renderEndpointChain(ep, iface, { kind: 'thf', direction: 'egress', tiers: ep.forwardTiers ?? [], flavour: 'forward' }),
-    renderEndpointChain(ep, iface, { kind: 'fhp', direction: 'ingress', tiers: ep.preDNATTiers ?? [], flavour: 'preDNAT', failsafe: 'in' }),
-    renderEndpointChain(ep, iface, { kind: 'fhu', direction: 'ingress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'in' }),
-    renderEndpointChain(ep, iface, { kind: 'thu', direction: 'egress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'out' }),
+    renderEndpointChain(ep, iface, { kind: 'fh', direction: 'ingress', tiers: ep.tiers, flavour: 'normal', failsafe: 'in', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'th', direction: 'egress', tiers: ep.tiers, flavour: 'normal', failsafe: 'out', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'fhf', direction: 'ingress', tiers: ep.forwardTiers ?? [], flavour: 'forward', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'thf', direction: 'egress', tiers: ep.forwardTiers ?? [], flavour: 'forward', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'fhp', direction: 'ingress', tiers: ep.preDNATTiers ?? [], flavour: 'preDNAT', failsafe: 'in', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'fhu', direction: 'ingress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'in', ...fl }),
+    renderEndpointChain(ep, iface, { kind: 'thu', direction: 'egress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'out', ...fl }),
   ];
 }
