@@ -98,6 +98,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (!node) throw new UsageError('flows collect: --node <name> is required');
       const retentionMs = Date.now() - parseSince(o.retention, Date.now(), '--retention');
       const interval = positive(o.interval, '--interval');
+      // The datastore first: a missing one is an error, before the flow store creates the file.
+      const datastore = await ctx.datastore('read');
       const sinks: FlowSink[] = [];
       const store = o.store ? new SqliteFlowStore(o.flowStore ?? defaultFlowStorePath(ctx.datastoreUrl), retentionMs) : undefined;
       if (store) sinks.push(store);
@@ -112,7 +114,7 @@ export function register(program: Command, ctx: CliContext): void {
       let failed: Error | undefined;
       let stop: () => void = () => undefined;
       const service = new FlowService({
-        node, datastore: await ctx.datastore('read'), exec: new ProcessExec(), clock: systemClock, runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}),
+        node, datastore, exec: new ProcessExec(), clock: systemClock, runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}),
         sinks, ...(store ? { store } : {}), registry, intervalMs: interval, buffer: { capacity: positive(o.buffer, '--buffer') }, conntrack: o.conntrack, sysctls,
         ...(o.ctSweep ? { conntrackSweepMs: positive(o.ctSweep, '--ct-sweep') } : {}),
         onError: (e) => { failed = e; stop(); },
