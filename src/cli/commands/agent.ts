@@ -21,9 +21,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--flow-store <path>', 'SQLite file for flow records (default: the embedded datastore file)')
     .action(async (o: Record<string, string | undefined>) => {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
-      const ds = await ctx.datastore('write');
+      const ds = await ctx.datastore('write'); // the agent registers its Node
       const ac = new AbortController();
-      const stop = () => ac.abort();
+      const stop = (sig: string) => ac.abort(new Error(`stopped by ${sig}`));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       try {

@@ -18,14 +18,15 @@ function renderRules(
 ): NftChain {
   const b = new ChainBuilder(chainName);
   if (failClosed) {
+    const origin: RuleOrigin = { ...base, ruleIndex: -1, action: 'deny', text: 'fail closed: missing or invalid' };
     const log = flowLog('deny', who, base.direction, flowLogs);
     if (log) b.add(log, { label: 'log fail-closed' });
-    b.add(ruleVerdict('deny'), { origin: { ...base, ruleIndex: -1, action: 'deny', text: 'fail closed: missing or invalid' } });
+    b.add(ruleVerdict('deny', { origin }), { origin });
     return b.build({ comment });
   }
   for (const rule of rules) {
     const origin: RuleOrigin = { ...base, ruleIndex: rule.index, action: rule.action, text: rule.text };
-    const verdict = ruleVerdict(rule.action, { untracked, ...(logPrefix !== undefined ? { logPrefix } : {}) });
+    const verdict = ruleVerdict(rule.action, { untracked, origin, ...(logPrefix !== undefined ? { logPrefix } : {}) });
     const log = flowLog(rule.action, { ...who, ruleIndex: rule.index }, base.direction, flowLogs, { untracked });
     for (const family of ruleFamilies(rule)) {
       for (const m of renderRuleMatches(rule, family, sets)) {

@@ -18,6 +18,7 @@
 import type { RuleAction } from '../../calc/types.js';
 import type { PolicyRef } from '../../flows/flow-record.js';
 import { encodeRuleId, NFLOG_GROUP_ALLOWED, NFLOG_GROUP_DENIED } from '../../flows/rule-id.js';
+import type { RuleOrigin } from './model.js';
 import { hexMark, MARK_ACCEPT, MARK_PASS } from './names.js';
 
 /** Flow logging's kernel side: NFLOG rate per rule (packets per second, burst). */
@@ -28,6 +29,8 @@ export interface FlowLogSettings {
 
 export interface VerdictContext {
   untracked?: boolean;
+  /** The rule this verdict belongs to (tier, policy, direction, rule index): for flow logging. */
+  origin?: RuleOrigin;
   /** Log prefix for `log` rules. */
   logPrefix?: string;
 }
