@@ -2,7 +2,7 @@
 # system packages it needs (only those missing), runs `npm ci` when the lock file changed, builds,
 # then does its job.
 SHELL := /bin/bash
-APT_PACKAGES := nftables iproute2 bird2 etcd-server etcd-client iputils-ping socat iperf3 containernetworking-plugins conntrack frr
+APT_PACKAGES := nftables iproute2 bird2 etcd-server etcd-client iputils-ping socat iperf3 containernetworking-plugins conntrack frr ulogd2 ulogd2-json chromium
 NODE_TEST_FLAGS ?= --test-concurrency=2
 
 .PHONY: all deps build test lab bench clean
@@ -23,6 +23,8 @@ node_modules/.stamp: package.json package-lock.json
 
 build: deps node_modules/.stamp
 	node_modules/.bin/tsc -p tsconfig.json
+	node_modules/.bin/tsc -p tsconfig.ui.json
+	node scripts/build-ui.mjs
 
 # Unit and integration tests (real SQLite, a real 3-member etcd cluster on 127.0.0.1). The list
 # comes from the sources, so a compiled test whose source was deleted never runs. `npm test` runs

@@ -6,6 +6,7 @@
  *   DataplaneDriver ─ managers (static, ip sets, policies, endpoints, routes, + extra) ─► nft -f, ip
  *   StatusServer (unix socket: livez, readyz, counters) + metrics on 127.0.0.1:<port>
  *   RoutingComponents (routing-components.ts): VXLAN manager into the driver; BIRD fed by its own syncer
+ *   --flow-logs: FlowService (ulogd2 NFLOG + conntrack ─► flow records ─► store), see flow-logging.ts
  *
  * Fail static: when the datastore goes away the syncer reports wait-for-datastore and nothing in
  * the kernel changes; when it comes back it re-lists and only differences are applied.
@@ -29,6 +30,7 @@ import type { Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
 import { ensureNode } from './node-registration.js';
 import { RoutingComponents } from './routing-components.js';
+import { startFlowLogging } from './flow-logging.js';
 import { startStatusServer } from './status-server.js';
 
 export interface AgentDeps {
@@ -62,6 +64,7 @@ export class Agent {
       onFirstApply: () => {
         this.ready = true;
       },
+      ...(flags.flowLogs ? { flowLogs: { ratePerSecond: flags.flowLogs.ratePerSecond, burst: flags.flowLogs.burst } } : {}),
     });
     this.routing = new RoutingComponents({ node: flags.node, runDir: flags.runDir, mode: flags.routing ?? 'auto', ...(flags.bgpSecretsDir ? { secretsDir: flags.bgpSecretsDir } : {}), datastore: deps.datastore, exec: deps.exec, log });
     for (const m of [...this.routing.managers, ...(deps.extraManagers ?? [])]) this.driver.addManager(m);
@@ -93,6 +96,7 @@ export class Agent {
     this.syncer.start();
     this.store.add(this.routing);
     this.routing.start();
+    if (flags.flowLogs) this.store.add(await startFlowLogging(this.deps, this.metrics.registry));
     log.info('agent started', { node: flags.node, datastore: this.deps.datastore.url, runDir: flags.runDir, metricsPort: flags.metricsPort });
   }
 

@@ -20,6 +20,8 @@ export interface AgentFlags {
   routing?: RoutingMode;
   /** Where BGP password secrets are read from (`<dir>/<secret name>/<key>`). */
   bgpSecretsDir?: string;
+  /** Flow logging: NFLOG rules (rate-limited) + ulogd2 collector writing to the flow store. */
+  flowLogs?: { ratePerSecond: number; burst: number; store: string };
 }
 
 export const DEFAULT_METRICS_PORT = 9091;
@@ -41,7 +43,11 @@ export function parseAgentFlags(o: Record<string, string | undefined>, datastore
   if (!Number.isFinite(resync) || resync < 0) throw new UsageError(`--resync-interval: ${o['resyncInterval']} is not a number of seconds`);
   const routing = (o['routing'] ?? 'auto') as RoutingMode;
   if (!ROUTING_MODES.includes(routing)) throw new UsageError(`--routing: ${o['routing']} is not one of ${ROUTING_MODES.join(', ')}`);
+  const rate = o['flowLogRate'] === undefined ? 100 : Number(o['flowLogRate']);
+  if (!Number.isInteger(rate) || rate < 1) throw new UsageError(`--flow-log-rate: ${o['flowLogRate']} is not a positive number of packets per second`);
+  const flowLogs = o['flowLogs'] ? { ratePerSecond: rate, burst: Math.max(5, Math.ceil(rate / 5)), store: o['flowStore'] ?? (datastore.startsWith('sqlite:') ? datastore.slice(7) : '/var/lib/brindle/flows.db') } : undefined;
   return {
+    ...(flowLogs ? { flowLogs } : {}),
     routing, ...(o['bgpSecretsDir'] ? { bgpSecretsDir: o['bgpSecretsDir'] } : {}), node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
     ...(o['ip'] ? { ip: o['ip'] } : {}), ...(o['ip6'] ? { ip6: o['ip6'] } : {}), ...(asn !== undefined ? { as: asn } : {}),
   };

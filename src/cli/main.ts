@@ -2,11 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
 import { register as registerAgent } from './commands/agent.js';
+import { register as registerFlows } from './commands/flows.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerNode } from './commands/node.js';
 import { register as registerPolicy } from './commands/policy.js';
+import { register as registerReport } from './commands/report.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
+import { register as registerUi } from './commands/ui.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -59,6 +62,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerPolicy(program, ctx);
   registerNode(program, ctx);
   registerAgent(program, ctx);
+  registerFlows(program, ctx);
+  registerReport(program, ctx);
+  registerUi(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();

@@ -21,6 +21,7 @@ import { EndpointManager } from './managers/endpoint-manager.js';
 import { IpSetManager } from './managers/ip-set-manager.js';
 import type { DataplaneManager, ManagerCallbacks } from './managers/manager.js';
 import { PolicyManager } from './managers/policy-manager.js';
+import type { FlowLogSettings } from './nftables/render-verdict.js';
 import { RouteManager } from './managers/route-manager.js';
 import { StaticManager } from './managers/static-manager.js';
 import type { NftClient } from './nftables/client.js';
@@ -50,6 +51,8 @@ export interface DriverOptions {
   resyncIntervalMs?: number;
   /** Called after the first successful apply following in-sync (readiness). */
   onFirstApply?: () => void;
+  /** Flow logging: rules log to NFLOG (rate-limited) for the flow collector. */
+  flowLogs?: FlowLogSettings;
 }
 
 type CallbackName = keyof ManagerCallbacks;
@@ -77,8 +80,8 @@ export class DataplaneDriver implements DataplaneCallbacks, Disposable {
 
   constructor(private readonly opts: DriverOptions) {
     this.ipSets = new IpSetManager(this.table, (id) => this.policies.onSetRenamed(id));
-    this.policies = new PolicyManager(this.table, this.ipSets);
-    this.endpoints = new EndpointManager(this.table);
+    this.policies = new PolicyManager(this.table, this.ipSets, opts.flowLogs);
+    this.endpoints = new EndpointManager(this.table, opts.flowLogs);
     this.statics = new StaticManager(this.table);
     this.managers.push(this.statics, this.ipSets, this.policies, this.endpoints);
     if (opts.routes) this.managers.push(new RouteManager(opts.routes));

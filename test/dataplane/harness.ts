@@ -6,7 +6,7 @@ import type { Resource } from '../../src/api/types.js';
 import { ManualClock } from '../../src/base/clock.js';
 import { CalculationGraph } from '../../src/calc/graph.js';
 import { keyOf } from '../../src/calc/snapshot.js';
-import { DataplaneDriver } from '../../src/dataplane/driver.js';
+import { DataplaneDriver, type DriverOptions } from '../../src/dataplane/driver.js';
 import { FakeNftClient } from '../../src/dataplane/nftables/fake-client.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -21,8 +21,13 @@ export function readResources(file: string): Resource[] {
 export class Harness {
   readonly nft = new FakeNftClient();
   readonly clock = new ManualClock();
-  readonly driver = new DataplaneDriver({ nft: this.nft, clock: this.clock, log: silentLog, resyncIntervalMs: 0 });
-  readonly graph = new CalculationGraph({ hostname: 'node1' }, this.driver);
+  readonly driver: DataplaneDriver;
+  readonly graph: CalculationGraph;
+
+  constructor(opts: Partial<DriverOptions> = {}) {
+    this.driver = new DataplaneDriver({ nft: this.nft, clock: this.clock, log: silentLog, resyncIntervalMs: 0, ...opts });
+    this.graph = new CalculationGraph({ hostname: 'node1' }, this.driver);
+  }
 
   put(...rs: Resource[]): this {
     this.graph.onUpdates(rs.map((r) => ({ key: keyOf(r), value: r })));

@@ -18,6 +18,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--routing <mode>', 'auto (BIRD while some pool is not VXLAN), bgp (always BIRD), vxlan (no BIRD), none', 'auto')
     .option('--bgp-secrets-dir <dir>', 'BGP passwords: secret <name>/<key> is the file <dir>/<name>/<key>', '/etc/brindle/secrets')
     .option('--resync-interval <seconds>', 'kernel read-back and drift repair period (0 disables)', '10')
+    .option('--flow-logs', 'record flows: rules log to NFLOG (rate-limited), ulogd2 + conntrack events feed the flow store')
+    .option('--flow-log-rate <n>', 'NFLOG packets per second per rule at most', '100')
+    .option('--flow-store <path>', 'SQLite file for flow records (default: the embedded datastore file)')
     .action(async (o: Record<string, string | undefined>) => {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
       const ds = await ctx.datastore('write'); // the agent registers its Node

@@ -14,6 +14,8 @@ import { ResourceClient } from '../../datastore/resource-client.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import { readManifests, type ManifestDocument } from '../resources/manifest-reader.js';
 import type { CliContext } from '../context.js';
+import { enforceStaged } from '../../flows/staged-policies.js';
+import { registerSuggest } from './policy-suggest.js';
 import { registerCounters } from './policy-counters.js';
 
 /**
@@ -88,8 +90,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'destination port', '80')
     .option('-n, --namespace <ns>', 'only endpoints of this namespace')
     .option('-6, --ipv6', 'use the endpoints\' IPv6 addresses (endpoints without one are left out)')
+    .option('--staged', 'preview staged policies (in FILE and stored) as if they were enforced')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { filename: string[]; recursive?: boolean; delete: string[]; protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
+    .action(async (o: { filename: string[]; recursive?: boolean; delete: string[]; protocol: string; port: string; namespace?: string; ipv6?: boolean; staged?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
       const format = outputFormat(o.output);
       const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4);
@@ -102,7 +105,8 @@ export function register(program: Command, ctx: CliContext): void {
       const current = (await client.listAll()).items;
       const opts = { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family };
       const before = computeMatrix(snapshotOf(current), opts);
-      const after = computeMatrix(snapshotOf(overlayResources(current, changes)), opts);
+      const overlaid = overlayResources(current, changes);
+      const after = computeMatrix(snapshotOf(o.staged ? enforceStaged(overlaid).resources : overlaid), opts);
       const diff = diffMatrices(before, after);
       if (format === 'json') {
         ctx.out(JSON.stringify({ protocol: after.protocol, ...(after.port !== undefined ? { port: after.port } : {}), documents: changes.map((c) => ({ action: c.action, kind: c.resource.kind, namespace: c.resource.metadata.namespace, name: c.resource.metadata.name })), ...diff }, null, 2));
@@ -110,6 +114,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out(renderPreview(changes, diff, after));
       }
     });
+
+  registerSuggest(policy, ctx);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { EndpointState } from '../../calc/types.js';
 import type { NftChain } from '../nftables/model.js';
 import { endpointChain, MAPS, type EndpointChainKind } from '../nftables/names.js';
 import { renderHostEndpointChains, renderWorkloadChains } from '../nftables/render-endpoint.js';
+import type { FlowLogSettings } from '../nftables/render-verdict.js';
 import type { TableReconciler } from '../nftables/table-reconciler.js';
 import type { DataplaneManager } from './manager.js';
 
@@ -36,7 +37,8 @@ export class EndpointManager implements DataplaneManager {
   private readonly groupUsers = new Map<string, number>();
   readonly skipped = new Set<string>();
 
-  constructor(private readonly table: TableReconciler) {}
+  /** `flowLogs`: NFLOG before end-of-tier and final drops (flow logging; off when absent). */
+  constructor(private readonly table: TableReconciler, private readonly flowLogs?: FlowLogSettings) {}
 
   get count(): number {
     return this.desired.size;
@@ -60,7 +62,7 @@ export class EndpointManager implements DataplaneManager {
       const ep = this.desired.get(id);
       const usable = ep && ep.interfaceName && ep.interfaceName !== '*';
       const old = this.programmed.get(id);
-      const chains: NftChain[] = usable ? (ep.kind === 'host' ? renderHostEndpointChains(ep) : renderWorkloadChains(ep)) : [];
+      const chains: NftChain[] = usable ? (ep.kind === 'host' ? renderHostEndpointChains(ep, this.flowLogs) : renderWorkloadChains(ep, this.flowLogs)) : [];
       if (old && (!usable || old.iface !== ep.interfaceName || old.kind !== ep.kind)) this.unprogram(id, old);
       if (!usable) {
         if (ep) this.skipped.add(id);

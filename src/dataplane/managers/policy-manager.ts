@@ -6,7 +6,8 @@
  */
 import type { ActivePolicy, ActiveProfile, FelixSettings, ParsedRule, PolicyKey } from '../../calc/types.js';
 import { policyChain, profileChain } from '../nftables/names.js';
-import { renderPolicyChain, renderProfileChain } from '../nftables/render-policy.js';
+import { renderPolicyChain, renderProfileChain, type PolicyRenderOptions } from '../nftables/render-policy.js';
+import type { FlowLogSettings } from '../nftables/render-verdict.js';
 import type { SetNameResolver } from '../nftables/render-rule.js';
 import type { TableReconciler } from '../nftables/table-reconciler.js';
 import type { DataplaneManager } from './manager.js';
@@ -27,7 +28,8 @@ export class PolicyManager implements DataplaneManager {
   private readonly users = new Map<string, Set<string>>();
   private logPrefix: string | undefined;
 
-  constructor(private readonly table: TableReconciler, private readonly sets: SetNameResolver) {}
+  /** `flowLogs`: NFLOG before allow and deny rules (flow logging; off when absent). */
+  constructor(private readonly table: TableReconciler, private readonly sets: SetNameResolver, private readonly flowLogs?: FlowLogSettings) {}
 
   get policyCount(): number {
     return this.policies.size;
@@ -95,8 +97,8 @@ export class PolicyManager implements DataplaneManager {
     }
   }
 
-  private renderOptions(): { logPrefix?: string } {
-    return this.logPrefix !== undefined ? { logPrefix: this.logPrefix } : {};
+  private renderOptions(): PolicyRenderOptions {
+    return { ...(this.logPrefix !== undefined ? { logPrefix: this.logPrefix } : {}), ...(this.flowLogs ? { flowLogs: this.flowLogs } : {}) };
   }
 
   completeDeferredWork(): void {

@@ -15,6 +15,7 @@
 import { STAGED_NAME_PREFIX } from '../../calc/resource-converter.js';
 import type { EndpointState, PolicyKey, TierInfo } from '../../calc/types.js';
 import { nftAddr } from './render-rule.js';
+import { flowLog, type FlowLogSettings } from './render-verdict.js';
 import { ChainBuilder, type NftChain } from './model.js';
 import { CHAINS, endpointChain, hexMark, MARK_ACCEPT, MARK_ALL, MARK_PASS, policyChain, profileChain, tierGroupChain, type EndpointChainKind, type PolicyDirection } from './names.js';
 
@@ -37,6 +38,7 @@ interface ChainPlan {
   flavour: ChainFlavour;
   failsafe?: 'in' | 'out';
   spoofCheck?: boolean;
+  flowLogs?: FlowLogSettings;
 }
 
 /**
@@ -45,7 +47,7 @@ interface ChainPlan {
  * drop at the end unless the tier passes. The endpoint chain jumps to it and returns if accepted.
  * (Per-endpoint counters keep the jump into the tier; per-policy jump counters are per group.)
  */
-export function renderTierGroup(tier: TierInfo, pols: readonly PolicyKey[], dir: PolicyDirection, endOfTierDrop: boolean): NftChain {
+export function renderTierGroup(tier: TierInfo, pols: readonly PolicyKey[], dir: PolicyDirection, endOfTierDrop: boolean, flowLogs?: FlowLogSettings): NftChain {
   const name = tierGroupChain(dir, JSON.stringify([tier.name, endOfTierDrop, pols]));
   const direction = dir === 'in' ? 'ingress' : 'egress';
   const origin = (what: string) => ({ endpointOrigin: { endpoint: `group ${name}`, direction, what } }) as const;
@@ -55,7 +57,11 @@ export function renderTierGroup(tier: TierInfo, pols: readonly PolicyKey[], dir:
     b.add(`${IF_NOT_PASSED} counter jump ${policyChain(key, dir)}`, origin(`policy ${key}`));
     b.add(`${IF_ACCEPTED} return`);
   }
-  if (endOfTierDrop) b.add(`${IF_NOT_PASSED} counter drop`, { ...origin(`end of tier ${tier.name}`), label: 'eot' });
+  if (endOfTierDrop) {
+    const log = flowLog('deny', { kind: 'end-of-tier', tier: tier.name }, direction, flowLogs);
+    if (log) b.add(`${IF_NOT_PASSED} ${log}`, { label: 'log eot' });
+    b.add(`${IF_NOT_PASSED} counter drop`, { ...origin(`end of tier ${tier.name}`), label: 'eot' });
+  }
   const c = b.build({ comment: `tier ${tier.name} ${direction}`.replace(/["\\]/g, '').slice(0, 120) });
   c.shared = true;
   return c;
@@ -83,7 +89,7 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan, 
     const pols = tier[dirKey].filter((k) => !isStagedKey(k));
     if (pols.length === 0) continue;
     anyTier = true;
-    const group = renderTierGroup(tier, pols, polDir, tier.defaultAction === 'Deny' && plan.flavour !== 'untracked');
+    const group = renderTierGroup(tier, pols, polDir, tier.defaultAction === 'Deny' && plan.flavour !== 'untracked', plan.flowLogs);
     groups.set(group.name, group);
     b.add(`counter jump ${group.name}`, origin(`tier ${tier.name}`));
     b.add(`${IF_ACCEPTED} return`);
@@ -93,6 +99,8 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan, 
       b.add(`counter jump ${profileChain(prof, polDir)}`, origin(`profile ${prof}`));
       b.add(`${IF_ACCEPTED} return`);
     }
+    const log = flowLog('deny', { kind: 'no-policy' }, plan.direction, plan.flowLogs);
+    if (log) b.add(log, { label: 'log end' });
     b.add('counter drop', { ...origin('no policy or profile allowed'), label: 'end' });
   } else if (plan.flavour === 'forward') {
     if (anyTier) b.add('counter drop', { ...origin('no forward policy allowed'), label: 'end' });
@@ -102,28 +110,30 @@ function renderEndpointChain(ep: EndpointState, iface: string, plan: ChainPlan, 
 }
 
 /** A workload's two chains `tw-<iface>`, `fw-<iface>`, then the tier group chains they use (`shared`). */
-export function renderWorkloadChains(ep: EndpointState): NftChain[] {
+export function renderWorkloadChains(ep: EndpointState, flowLogs?: FlowLogSettings): NftChain[] {
   const iface = ep.interfaceName!;
+  const fl = flowLogs ? { flowLogs } : {};
   const groups = new Map<string, NftChain>();
   return [
-    renderEndpointChain(ep, iface, { kind: 'tw', direction: 'ingress', tiers: ep.tiers, flavour: 'normal' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'fw', direction: 'egress', tiers: ep.tiers, flavour: 'normal', spoofCheck: true }, groups),
+    renderEndpointChain(ep, iface, { kind: 'tw', direction: 'ingress', tiers: ep.tiers, flavour: 'normal', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'fw', direction: 'egress', tiers: ep.tiers, flavour: 'normal', spoofCheck: true, ...fl }, groups),
     ...groups.values(),
   ];
 }
 
 /** A host endpoint's chains (all seven; empty kinds still exist so dispatch stays uniform). */
-export function renderHostEndpointChains(ep: EndpointState): NftChain[] {
+export function renderHostEndpointChains(ep: EndpointState, flowLogs?: FlowLogSettings): NftChain[] {
   const iface = ep.interfaceName!;
+  const fl = flowLogs ? { flowLogs } : {};
   const groups = new Map<string, NftChain>();
   return [
-    renderEndpointChain(ep, iface, { kind: 'fh', direction: 'ingress', tiers: ep.tiers, flavour: 'normal', failsafe: 'in' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'th', direction: 'egress', tiers: ep.tiers, flavour: 'normal', failsafe: 'out' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'fhf', direction: 'ingress', tiers: ep.forwardTiers ?? [], flavour: 'forward' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'thf', direction: 'egress', tiers: ep.forwardTiers ?? [], flavour: 'forward' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'fhp', direction: 'ingress', tiers: ep.preDNATTiers ?? [], flavour: 'preDNAT', failsafe: 'in' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'fhu', direction: 'ingress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'in' }, groups),
-    renderEndpointChain(ep, iface, { kind: 'thu', direction: 'egress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'out' }, groups),
+    renderEndpointChain(ep, iface, { kind: 'fh', direction: 'ingress', tiers: ep.tiers, flavour: 'normal', failsafe: 'in', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'th', direction: 'egress', tiers: ep.tiers, flavour: 'normal', failsafe: 'out', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'fhf', direction: 'ingress', tiers: ep.forwardTiers ?? [], flavour: 'forward', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'thf', direction: 'egress', tiers: ep.forwardTiers ?? [], flavour: 'forward', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'fhp', direction: 'ingress', tiers: ep.preDNATTiers ?? [], flavour: 'preDNAT', failsafe: 'in', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'fhu', direction: 'ingress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'in', ...fl }, groups),
+    renderEndpointChain(ep, iface, { kind: 'thu', direction: 'egress', tiers: ep.untrackedTiers ?? [], flavour: 'untracked', failsafe: 'out', ...fl }, groups),
     ...groups.values(),
   ];
 }

@@ -8,23 +8,32 @@ import type { ActivePolicy, ActiveProfile, ParsedRule } from '../../calc/types.j
 import { ChainBuilder, type NftChain, type RuleOrigin } from './model.js';
 import { policyChain, profileChain, type PolicyDirection } from './names.js';
 import { renderRuleMatches, ruleFamilies, type SetNameResolver } from './render-rule.js';
-import { ruleVerdict } from './render-verdict.js';
+import type { PolicyRef } from '../../flows/flow-record.js';
+import { flowLog, ruleVerdict, type FlowLogSettings } from './render-verdict.js';
 
 function renderRules(
   chainName: string, comment: string, rules: readonly ParsedRule[], failClosed: boolean,
   base: Omit<RuleOrigin, 'ruleIndex' | 'action' | 'text'>, sets: SetNameResolver, untracked: boolean, logPrefix: string | undefined,
+  who: Omit<PolicyRef, 'ruleIndex'>, flowLogs: FlowLogSettings | undefined,
 ): NftChain {
   const b = new ChainBuilder(chainName);
   if (failClosed) {
     const origin: RuleOrigin = { ...base, ruleIndex: -1, action: 'deny', text: 'fail closed: missing or invalid' };
+    const log = flowLog('deny', who, base.direction, flowLogs);
+    if (log) b.add(log, { label: 'log fail-closed' });
     b.add(ruleVerdict('deny', { origin }), { origin });
     return b.build({ comment });
   }
   for (const rule of rules) {
     const origin: RuleOrigin = { ...base, ruleIndex: rule.index, action: rule.action, text: rule.text };
     const verdict = ruleVerdict(rule.action, { untracked, origin, ...(logPrefix !== undefined ? { logPrefix } : {}) });
+    const log = flowLog(rule.action, { ...who, ruleIndex: rule.index }, base.direction, flowLogs, { untracked });
     for (const family of ruleFamilies(rule)) {
-      for (const m of renderRuleMatches(rule, family, sets)) b.add(m ? `${m} ${verdict}` : verdict, { origin });
+      for (const m of renderRuleMatches(rule, family, sets)) {
+        // The log rule is labelled, not given the origin: rule counters count the verdict rule only.
+        if (log) b.add(m ? `${m} ${log}` : log, { label: `log r${rule.index}` });
+        b.add(m ? `${m} ${verdict}` : verdict, { origin });
+      }
     }
   }
   return b.build({ comment });
@@ -37,6 +46,8 @@ function commentText(s: string): string {
 export interface PolicyRenderOptions {
   /** Prefix of `log` rules (FelixConfiguration logPrefix). */
   logPrefix?: string;
+  /** Flow logging: NFLOG before allow and deny rules (off when absent). */
+  flowLogs?: FlowLogSettings;
 }
 
 export function renderPolicyChain(p: ActivePolicy, dir: PolicyDirection, sets: SetNameResolver, o: PolicyRenderOptions = {}): NftChain {
@@ -44,6 +55,7 @@ export function renderPolicyChain(p: ActivePolicy, dir: PolicyDirection, sets: S
   return renderRules(
     policyChain(p.key, dir), commentText(`policy ${p.key} ${direction}`), dir === 'in' ? p.inbound : p.outbound, !!p.failClosed,
     { kind: 'policy', key: p.key, tier: p.identity.tier, direction }, sets, !!p.untracked, o.logPrefix,
+    { kind: 'policy', tier: p.identity.tier, ...(p.identity.namespace ? { namespace: p.identity.namespace } : {}), name: p.identity.name }, o.flowLogs,
   );
 }
 
@@ -52,5 +64,6 @@ export function renderProfileChain(p: ActiveProfile, dir: PolicyDirection, sets:
   return renderRules(
     profileChain(p.name, dir), commentText(`profile ${p.name} ${direction}`), dir === 'in' ? p.inbound : p.outbound, !!p.failClosed,
     { kind: 'profile', key: p.name, direction }, sets, false, o.logPrefix,
+    { kind: 'profile', name: p.name }, o.flowLogs,
   );
 }

@@ -8,10 +8,24 @@
  *   log   → count, log, continue with the next rule
  *
  * In untracked (doNotTrack) chains an allow also stops connection tracking for the packet.
+ *
+ * With flow logging on, `flowLog` gives the statement of the rule rendered just before a verdict
+ * rule, with the same matches: NFLOG to the denied group (every denied packet) or the allowed group
+ * (a connection's first packet), prefixed with the rule ID that maps back to tier/policy/rule
+ * (src/flows/rule-id.ts), rate-limited so a flood cannot hurt the node. It is a rule of its own
+ * because an nft `limit` ends the rule it is in: in the verdict rule it would stop the drop too.
  */
 import type { RuleAction } from '../../calc/types.js';
+import type { PolicyRef } from '../../flows/flow-record.js';
+import { encodeRuleId, NFLOG_GROUP_ALLOWED, NFLOG_GROUP_DENIED } from '../../flows/rule-id.js';
 import type { RuleOrigin } from './model.js';
 import { hexMark, MARK_ACCEPT, MARK_PASS } from './names.js';
+
+/** Flow logging's kernel side: NFLOG rate per rule (packets per second, burst). */
+export interface FlowLogSettings {
+  ratePerSecond: number;
+  burst: number;
+}
 
 export interface VerdictContext {
   untracked?: boolean;
@@ -19,6 +33,17 @@ export interface VerdictContext {
   origin?: RuleOrigin;
   /** Log prefix for `log` rules. */
   logPrefix?: string;
+}
+
+/** The NFLOG statement that precedes a verdict rule, or undefined (no logging for this verdict). */
+export function flowLog(action: RuleAction, who: PolicyRef, direction: 'ingress' | 'egress', s: FlowLogSettings | undefined, ctx: VerdictContext = {}): string | undefined {
+  if (!s || ctx.untracked || (action !== 'allow' && action !== 'deny')) return undefined;
+  const verdict = action === 'allow' ? 'allowed' : 'denied';
+  const prefix = encodeRuleId({ verdict, direction, policy: who }).replace(/"/g, '');
+  const limit = `limit rate ${s.ratePerSecond}/second burst ${s.burst} packets`;
+  return action === 'allow'
+    ? `ct state new ${limit} log group ${NFLOG_GROUP_ALLOWED} prefix "${prefix}"`
+    : `${limit} log group ${NFLOG_GROUP_DENIED} prefix "${prefix}"`;
 }
 
 export function ruleVerdict(action: RuleAction, ctx: VerdictContext = {}): string {

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ManualClock } from '../../src/base/clock.js';
+import { BufferedSink } from '../../src/flows/buffered-sink.js';
+import { BulkHttpSink } from '../../src/flows/bulk-http-sink.js';
+import { parsePeerFilter, parseSince } from '../../src/flows/flow-filter.js';
+import type { FlowRecord } from '../../src/flows/flow-record.js';
+import type { FlowSink } from '../../src/flows/flow-sink.js';
+import { SqliteFlowStore } from '../../src/flows/flow-store.js';
+import { JsonLinesSink } from '../../src/flows/jsonl-sink.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'brindle-flows-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function rec(i: number, over: Partial<FlowRecord> = {}): FlowRecord {
+  return {
+    node: 'node-a', src: { ip: '10.99.0.1', kind: 'workload', namespace: 'prod', name: 'client', labels: { app: 'client' } }, dst: { ip: '10.99.0.2', kind: 'workload', namespace: 'prod', name: 'db', labels: { app: 'db' } },
+    protocol: 'TCP', srcPort: 40000 + i, dstPort: 5432, direction: 'ingress', verdict: i % 2 ? 'denied' : 'allowed', policy: { kind: 'policy', tier: 'default', namespace: 'prod', name: 'allow-web', ruleIndex: 0 },
+    packets: 1, bytes: 60, start: 1_000 + i, end: 1_000 + i, ...over,
+  };
+}
+
+/** A sink that fails (down) until told otherwise. */
+class FlakySink implements FlowSink {
+  readonly name = 'flaky';
+  down = true;
+  got: FlowRecord[] = [];
+  calls = 0;
+  async write(rs: readonly FlowRecord[]): Promise<void> {
+    this.calls++;
+    if (this.down) throw new Error('connection refused');
+    this.got.push(...rs);
+  }
+  async close(): Promise<void> {}
+}
+
+describe('BufferedSink', () => {
+  test('a down sink never blocks the caller: records beyond the buffer are dropped and counted, the rest arrive once it is back', async () => {
+    const clock = new ManualClock(0);
+    const sink = new FlakySink();
+    const b = new BufferedSink(sink, clock, { capacity: 100, batchSize: 30, backoffMs: 100 });
+    const t0 = performance.now();
+    for (let i = 0; i < 1_000; i++) b.offer([rec(i)]);
+    assert.ok(performance.now() - t0 < 200, 'offer must not wait for the sink');
+    await b.settled();
+    assert.deepEqual([b.stats().buffered, b.stats().dropped, b.stats().sent], [100, 900, 0]);
+    assert.ok(b.stats().failures >= 1 && /refused/.test(b.stats().lastError ?? ''));
+    sink.down = false;
+    clock.advance(10_000);
+    for (let i = 0; i < 20 && b.stats().buffered > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual([b.stats().buffered, b.stats().sent, sink.got.length], [0, 100, 100]);
+    assert.deepEqual(sink.got.slice(0, 3).map((r) => r.srcPort), [40000, 40001, 40002], 'oldest first, in order');
+    await b.close();
+  });
+});
+
+describe('SqliteFlowStore', () => {
+  test('stores, filters (verdict, peers, policy, since), keeps the last N, follows by id and prunes by retention', async () => {
+    const s = new SqliteFlowStore(join(dir, 'f.db'), 500);
+    s.writeSync(Array.from({ length: 10 }, (_, i) => rec(i)));
+    assert.equal(s.count(), 10);
+    assert.equal(s.query({ verdict: 'denied' }).length, 5);
+    assert.equal(s.query({ from: parsePeerFilter('prod/client'), to: parsePeerFilter('app == "db"') }).length, 10);
+    assert.equal(s.query({ from: parsePeerFilter('prod/db') }).length, 0);
+    assert.equal(s.query({ to: parsePeerFilter('10.99.0.0/24') }).length, 10);
+    assert.equal(s.query({ policy: 'prod/allow-web' }).length, 10);
+    assert.equal(s.query({ policy: 'other' }).length, 0);
+    assert.deepEqual(s.query({}, { limit: 3 }).map((f) => f.record.srcPort), [40007, 40008, 40009]);
+    assert.deepEqual(s.query({ since: 1_008 }).map((f) => f.record.srcPort), [40008, 40009]);
+    const last = s.lastId();
+    s.writeSync([rec(20)]);
+    assert.deepEqual(s.query({}, { afterId: last }).map((f) => f.record.srcPort), [40020]);
+    assert.equal(s.prune(1_505), 5);
+    assert.equal(s.count(), 6);
+    await s.close();
+    assert.ok(parseSince('5m', 600_000) === 300_000);
+  });
+});
+
+describe('JSON-lines and _bulk sinks', () => {
+  test('JSON lines: one flows -o json object per line', async () => {
+    const f = join(dir, 'out', 'flows.jsonl');
+    const s = new JsonLinesSink(f);
+    await s.write([rec(0), rec(1)]);
+    const lines = readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.src.name, l.dst.name, l.verdict, l.dstPort]), [['client', 'db', 'allowed', 5432], ['client', 'db', 'denied', 5432]]);
+  });
+
+  test('_bulk: NDJSON index actions to a daily index; an errors:true answer rejects (so the buffer retries)', async () => {
+    const bodies: string[] = [];
+    let answer = { errors: false, items: [] as unknown[] };
+    const server: Server = createServer((req, res) => {
+      let b = '';
+      req.on('data', (c: Buffer) => (b += c.toString()));
+      req.on('end', () => {
+        bodies.push(`${req.method} ${req.url} ${req.headers['content-type']}\n${b}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const s = new BulkHttpSink(`http://127.0.0.1:${port}`, 'brindle-flows');
+      await s.write([rec(0, { end: Date.UTC(2026, 11, 7) })]);
+      const [head, action, doc] = bodies[0]!.split('\n');
+      assert.equal(head, 'POST /_bulk application/x-ndjson');
+      assert.deepEqual(JSON.parse(action!), { index: { _index: 'brindle-flows-2026.12.07' } });
+      assert.equal(JSON.parse(doc!)['@timestamp'], '2026-12-07T00:00:00.000Z');
+      answer = { errors: true, items: [{ index: { error: { reason: 'mapper_parsing_exception' } } }] };
+      await assert.rejects(s.write([rec(1)]), /mapper_parsing_exception/);
+    } finally {
+      server.close();
+    }
+    await assert.rejects(new BulkHttpSink(`http://127.0.0.1:${port}`, 'x', 500).write([rec(0)]));
+  });
+});
