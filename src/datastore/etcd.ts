@@ -129,6 +129,7 @@ export class EtcdDatastore implements Datastore {
     const key = prefix === '' ? Buffer.from([0]) : Buffer.from(prefix);
     const stream = new EtcdWatchStream(this.client.watchClient, key, prefixEnd(prefix), fromRevision, {
       onEvents: (events) => handlers.onEvents(events),
+      onStatus: (status) => handlers.onStatus?.(status),
       onError: (err) => {
         this.watches.delete(handle);
         handlers.onError(err);
