@@ -58,6 +58,19 @@ export function lookupKind(name: string): KindInfo | undefined {
   return byName.get(name.toLowerCase());
 }
 
+/** `unknown resource kind "x"; the kinds are: …`: what every command says for a kind it does not know. */
+export function unknownKindMessage(name: string): string {
+  const kinds = KINDS.filter((k) => !k.storedAs).map((k) => k.kind).sort();
+  return `unknown resource kind "${name}"; the kinds are: ${kinds.join(', ')} (plural and short names such as ippools, gnp, wep also work)`;
+}
+
+/** `ippool.projectcalico.org/name`: a resource as kubectl's `-o name` prints it. */
+export function kubectlName(kind: string, name: string): string {
+  const info = kindInfo(kind);
+  const group = info ? info.apiVersion.split('/').slice(0, -1).join('/') : '';
+  return `${kind.toLowerCase()}${group ? `.${group}` : ''}/${name}`;
+}
+
 /** The KindInfo for an exact `kind` string as written in a manifest (`IPPool`), if known. */
 export function kindInfo(kind: string): KindInfo | undefined {
   return KINDS.find((k) => k.kind === kind);

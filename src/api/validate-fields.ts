@@ -92,7 +92,7 @@ export function checkSelector(v: string, path: string, issues: Issues, opts: Sel
   try {
     sel = parseSelector(v);
   } catch (err) {
-    if (err instanceof SelectorParseError) push(issues, path, `invalid selector ${JSON.stringify(v)}: ${err.message} (at character ${err.position})`);
+    if (err instanceof SelectorParseError) push(issues, path, `invalid selector ${JSON.stringify(v)}: ${err.describe()}`);
     else push(issues, path, `invalid selector ${JSON.stringify(v)}: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   }

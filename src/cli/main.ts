@@ -46,10 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--etcd-cert <file>', 'client certificate for etcd TLS')
     .option('--etcd-key <file>', 'client key for etcd TLS')
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => ctx.io.stdout.write(s),
-      writeErr: (s) => ctx.io.stderr.write(s),
-    })
+    .configureOutput(output(ctx))
     .showHelpAfterError('(run with --help for usage)')
     .hook('preAction', (thisCommand) => {
       const opts = thisCommand.optsWithGlobals() as Record<string, string | undefined>;
@@ -68,9 +65,18 @@ export function buildProgram(ctx: CliContext): Command {
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
-    sub.configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+    sub.configureOutput(output(ctx));
   }
   return program;
+}
+
+/** Where commander writes; its own errors get the `Error: ` prefix every other error has. */
+function output(ctx: CliContext): { writeOut(s: string): void; writeErr(s: string): void; outputError(s: string, write: (s: string) => void): void } {
+  return {
+    writeOut: (s) => ctx.io.stdout.write(s),
+    writeErr: (s) => ctx.io.stderr.write(s),
+    outputError: (s, write) => write(s.replace(/^error: /, 'Error: ')),
+  };
 }
 
 function allCommands(cmd: Command): Command[] {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { builtinResource, builtinResources } from '../api/builtins.js';
 import { blockPrefix } from '../api/keys.js';
 import { cidrOverlaps, formatCidr, tryParseCidr, type Cidr } from '../net/cidr.js';
-import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
+import { KINDS, kindInfo, lookupKind, unknownKindMessage, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
 import { inSchemaOrder } from '../api/field-order.js';
 import { checkResourceSize } from '../api/resource-size.js';
 import { describeResource, prepareResource } from '../api/prepare.js';
@@ -317,7 +317,7 @@ export class ResourceClient {
 
   private kind(kind: string): KindInfo {
     const info = kindInfo(kind) ?? lookupKind(kind);
-    if (!info) throw new UsageError(`unknown resource kind "${kind}"`);
+    if (!info) throw new UsageError(unknownKindMessage(kind));
     if (info.storedAs) return kindInfo(info.storedAs)!;
     return info;
   }

@@ -144,7 +144,7 @@ export class AddressAllocator {
     }
     if (out.length < num) {
       throw new ExhaustedError(
-        `cannot assign ${num} IPv${family} address${num === 1 ? '' : 'es'} to node "${ctx.node}": pool${pools.length === 1 ? '' : 's'} ${pools.map((p) => `${p.name} (${formatCidr(p.cidr)})`).join(', ')} ${ctx.config.strictAffinity ? 'have no free block (strictAffinity is on, so no borrowing)' : 'are exhausted'}`,
+        `cannot assign ${num} IPv${family} address${num === 1 ? '' : 'es'} to node "${ctx.node}": pool${pools.length === 1 ? '' : 's'} ${pools.map((p) => `${p.name} (${formatCidr(p.cidr)})`).join(', ')} ${ctx.config.strictAffinity ? `${pools.length === 1 ? 'has' : 'have'} no free block (strictAffinity is on, so no borrowing)` : pools.length === 1 ? 'is exhausted' : 'are exhausted'}`,
       );
     }
   }

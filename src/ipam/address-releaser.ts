@@ -143,7 +143,7 @@ export class AddressReleaser {
 
   async ipsByHandle(handleId: string): Promise<string[]> {
     const handle = await this.store.getHandle(handleId);
-    if (!handle) throw new NotFoundError(`IPAM handle "${handleId}" does not exist`);
+    if (!handle) throw new NotFoundError(`IPAM handle ${handleId} does not exist`);
     const out: string[] = [];
     for (const cidr of Object.keys(handle.value.block)) {
       const blk = await this.store.getBlock(cidr);

@@ -13,6 +13,11 @@ export class SelectorParseError extends Error {
     this.position = position;
   }
 
+  /** `position 16: expected …`: how every message states a selector problem (0-based position). */
+  describe(): string {
+    return `position ${this.position}: ${this.reason}`;
+  }
+
   /** The input on one line and a caret under the problem, for terminals. */
   pointer(): string {
     const line = this.input.replace(/[\r\n]/g, ' ');

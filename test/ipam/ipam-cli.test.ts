@@ -96,13 +96,13 @@ describe('brindle ipam CLI', () => {
 
   it('refuses with exit 1 and one line, changing nothing', async () => {
     assert.equal(run('assign', '--node', 'cli-n1', '--handle', 'tiny-1', '--count', '4', '--pool', 'tiny').code, 0);
-    await refuses(1, /cannot assign 1 IPv4 address to node "cli-n1": pool tiny \(10\.121\.0\.0\/30\) are exhausted/, 'assign', '--node', 'cli-n1', '--handle', 'tiny-2', '--pool', 'tiny');
+    await refuses(1, /cannot assign 1 IPv4 address to node "cli-n1": pool tiny \(10\.121\.0\.0\/30\) is exhausted/, 'assign', '--node', 'cli-n1', '--handle', 'tiny-2', '--pool', 'tiny');
     await refuses(1, /no enabled IPv4 pool allows Workload addresses on node "cli-n1" among rack-a/, 'assign', '--node', 'cli-n1', '--handle', 'r1', '--pool', 'rack-a');
-    await refuses(1, /IPAM handle "nope" does not exist/, 'release', '--handle', 'nope');
+    await refuses(1, /IPAM handle nope does not exist/, 'release', '--handle', 'nope');
     await refuses(1, /cannot assign 192\.0\.2\.1: it is not in any enabled IP pool/, 'assign', '--node', 'cli-n1', '--handle', 'x1', '--ip', '192.0.2.1');
     await refuses(1, /cannot release 192\.0\.2\.1: it is not in any IP pool or allocation block/, 'release', '--ip', '192.0.2.1');
     await refuses(1, /cannot assign 10\.121\.0\.1: it is already assigned \(handle tiny-1\)/, 'assign', '--node', 'cli-n1', '--handle', 'x2', '--ip', '10.121.0.1');
-    await refuses(1, /no IP pool named "ghost"/, 'split', '2', '--name', 'ghost');
+    await refuses(1, /IPPool ghost does not exist/, 'split', '2', '--name', 'ghost');
   });
 
   it('rejects bad flags with exit 2', async () => {
@@ -191,8 +191,8 @@ describe('brindle ipam CLI', () => {
   });
 
   it('refuses to assign to a node that does not exist, saying how to create it', async () => {
-    await refuses(1, /^Error: node "ghost-node" does not exist: create it first, e\.g\. echo '\{"apiVersion":"projectcalico\.org\/v3","kind":"Node","metadata":\{"name":"ghost-node"\}\}' \| brindle apply -f -$/, 'assign', '--node', 'ghost-node', '--handle', 'g1', '--pool', 'main');
-    await refuses(1, /node "ghost-node" does not exist/, 'assign', '--node', 'ghost-node', '--handle', 'g2', '--ip', '10.120.0.200');
+    await refuses(1, /^Error: Node ghost-node does not exist: create it first, e\.g\. echo '\{"apiVersion":"projectcalico\.org\/v3","kind":"Node","metadata":\{"name":"ghost-node"\}\}' \| brindle apply -f -$/, 'assign', '--node', 'ghost-node', '--handle', 'g1', '--pool', 'main');
+    await refuses(1, /Node ghost-node does not exist/, 'assign', '--node', 'ghost-node', '--handle', 'g2', '--ip', '10.120.0.200');
     assert.doesNotMatch(run('check').out, /leaked/i);
   });
 });

@@ -26,8 +26,8 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--node <node>', 'node the addresses are for')
     .requiredOption('--handle <id>', 'handle that will own the addresses (e.g. k8s-pod-network.<container id>)')
     .option('--count <n>', 'addresses per family', '1')
-    .option('--ipv4', 'IPv4 only (the default)')
-    .option('--ipv6', 'IPv6 only')
+    .option('-4, --ipv4', 'IPv4 only (the default)')
+    .option('-6, --ipv6', 'IPv6 only')
     .option('--dual', 'one set of each family')
     .option('--pool <name|cidr>', 'draw only from this pool (repeatable)', collect, [])
     .option('--ip <addr>', 'assign this specific address')
@@ -50,7 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
       // An address of a node that does not exist is what `ipam check` reports as leaked: refuse it.
       if (!(await c.resources.nodeLabels(o.node))) {
         const node = JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: o.node } });
-        throw new NotFoundError(`node "${o.node}" does not exist: create it first, e.g. echo '${node}' | brindle apply -f -`);
+        throw new NotFoundError(`Node ${o.node} does not exist: create it first, e.g. echo '${node}' | brindle apply -f -`);
       }
       let result: { ipv4: AssignedAddress[]; ipv6: AssignedAddress[] };
       if (o.ip) {
@@ -77,7 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (given !== 1) throw new UsageError('give exactly one of --handle, --ip, --from-report');
       const c = await client();
       if (o.handle !== undefined) {
-        if (!(await c.store.getHandle(o.handle))) throw new NotFoundError(`IPAM handle "${o.handle}" does not exist`);
+        if (!(await c.store.getHandle(o.handle))) throw new NotFoundError(`IPAM handle ${o.handle} does not exist`);
         const ips = await c.releaseByHandle(o.handle);
         ctx.out(`Released ${ips.length} address${ips.length === 1 ? '' : 'es'} of handle ${o.handle}${ips.length ? `: ${ips.join(' ')}` : ''}`);
       } else if (o.ip.length > 0) {
@@ -167,7 +167,7 @@ export function register(program: Command, ctx: CliContext): void {
       const parts = intFlag('<number>', numText);
       const c = await client();
       const pool = findPool(await c.resources.pools(), o.name ?? formatCidr(parseCidr(o.cidr!)));
-      if (!pool) throw new NotFoundError(`no IP pool ${o.name ? `named "${o.name}"` : `with CIDR ${o.cidr}`}`);
+      if (!pool) throw new NotFoundError(o.name ? `IPPool ${o.name} does not exist` : `IPPool with CIDR ${o.cidr} does not exist`);
       const cidrs = splitCidr(pool.cidr, parts);
       if (cidrs[0]!.prefix > pool.blockSize) throw new UsageError(`cannot split ${formatCidr(pool.cidr)} into ${parts}: each part would be smaller than its /${pool.blockSize} blocks`);
       const raw = (await c.resources.rawPool(pool.name))!;

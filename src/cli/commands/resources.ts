@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { lookupKind, type KindInfo } from '../../api/kinds.js';
+import { lookupKind, unknownKindMessage, type KindInfo } from '../../api/kinds.js';
 
 import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../../api/types.js';
 import { prepareDocuments } from '../../datastore/resource-batch.js';
@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
   files(program.command('validate').description('validate resources from files without writing them'))
     .action(async (o: FileOptions) => {
       const docs = prepareBatch(readAll(o, await stdinText(ctx, o)), o.namespace);
-      ctx.out(`Successfully validated ${docs.length} resource(s)`);
+      ctx.out(`Successfully validated ${resources(docs.length)}`);
     });
 
   files(program.command('delete').description('delete resources: KIND NAME… or -f FILE').argument('[kind]').argument('[names...]'))
@@ -46,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('show resources: KIND [NAME…]')
     .argument('<kind>', 'kind, plural or short name (ippools, gnp, pol, …)')
     .argument('[names...]')
-    .option('-o, --output <format>', 'ps (table), wide, yaml or json', 'ps')
+    .option('-o, --output <format>', 'ps (table), wide, yaml, json or name (kind.group/name, as kubectl)', 'ps')
     .option('-n, --namespace <ns>', 'namespace (namespaced kinds; default "default")')
     .option('-A, --all-namespaces', 'list namespaced resources of every namespace')
     .action(async (kind: string, names: string[], o: { output: string; namespace?: string; allNamespaces?: boolean }) => {
@@ -60,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         items = [];
         for (const name of names) {
           const r = await client.get(info.kind, name, ns);
-          if (!r) throw await notFound(client, info.kind, name, ns, `resource does not exist: ${info.kind}(${ns ? `${ns}/` : ''}${name})`);
+          if (!r) throw await notFound(client, info.kind, name, ns, notFoundMessage(info.kind, name, ns));
           items.push(r);
         }
       } else {
@@ -155,9 +155,9 @@ async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promi
   const client = ipamResourceClient(await ctx.datastore('write'));
   try {
     const { written, skipped } = await client.applyBatch(docs, { mode, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), skipExists: !!o.skipExists });
-    ctx.out(`Successfully ${PAST[mode]} ${written.length + skipped.length} resource(s)`);
+    ctx.out(`Successfully ${PAST[mode]} ${resources(written.length + skipped.length)}`);
   } catch (err) {
-    if (err instanceof BatchWriteError) ctx.err(`Partial success: ${PAST[mode]} the first ${err.done} out of ${err.total} resources:`);
+    if (err instanceof BatchWriteError) ctx.err(`Partial success: ${PAST[mode]} the first ${resources(err.done)} of ${err.total}:`);
     throw err;
   }
 }
@@ -177,13 +177,13 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
   const client = ipamResourceClient(await ctx.datastore('write'));
   try {
     const { deleted } = await client.deleteBatch(targets, { skipNotExists: !!o.skipNotExists });
-    ctx.out(`Successfully deleted ${deleted.length} resource(s)`);
+    ctx.out(`Successfully deleted ${resources(deleted.length)}`);
   } catch (err) {
     const cause = err instanceof BatchWriteError ? (err.cause as Error) : err;
     // KIND NAME of a Kubernetes object: point at the name it is stored under
     const single = targets.length === 1 && !targets[0]!.origin ? targets[0]! : undefined;
     if (single && isNotFound(cause)) throw await notFound(client, single.kind, single.name, single.namespace, (cause as Error).message);
-    if (err instanceof BatchWriteError) ctx.err(`Partial success: deleted the first ${err.done} out of ${err.total} resources:`);
+    if (err instanceof BatchWriteError) ctx.err(`Partial success: deleted the first ${resources(err.done)} of ${err.total}:`);
     throw err;
   }
 }
@@ -207,7 +207,7 @@ async function stdinText(ctx: CliContext, o: FileOptions): Promise<string> {
 
 function resolveKind(kind: string): KindInfo {
   const info = lookupKind(kind);
-  if (!info) throw new UsageError(`unknown resource kind "${kind}"`);
+  if (!info) throw new UsageError(unknownKindMessage(kind));
   if (info.storedAs) throw new UsageError(`${info.kind} resources are stored as ${info.storedAs}: use "${info.storedAs.toLowerCase()}" instead`);
   return info;
 }
@@ -215,8 +215,13 @@ function resolveKind(kind: string): KindInfo {
 async function mustGet(client: ResourceClient, info: KindInfo, name: string, namespace: string | undefined): Promise<Resource> {
   const ns = info.namespaced ? namespace ?? 'default' : undefined;
   const r = await client.get(info.kind, name, ns);
-  if (!r) throw await notFound(client, info.kind, name, ns, `resource does not exist: ${info.kind}(${ns ? `${ns}/` : ''}${name})`);
+  if (!r) throw await notFound(client, info.kind, name, ns, notFoundMessage(info.kind, name, ns));
   return r;
+}
+
+/** The one shape of a missing resource, as the ResourceClient words it: `Kind [ns/]name does not exist`. */
+function notFoundMessage(kind: string, name: string, namespace: string | undefined): string {
+  return `${kind} ${namespace !== undefined ? `${namespace}/` : ''}${name} does not exist`;
 }
 
 /** A NotFoundError that points at the stored form of a Kubernetes NetworkPolicy or Namespace of that name. */
@@ -245,6 +250,10 @@ function byTierOrder(tiers: Resource[]): Resource[] {
 
 function describeName(r: Resource): string {
   return r.metadata.namespace ? `${r.metadata.namespace}/${r.metadata.name}` : r.metadata.name;
+}
+
+function resources(n: number): string {
+  return `${n} resource${n === 1 ? '' : 's'}`;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -39,7 +39,7 @@ function parseOrThrow(text: string): Selector {
   } catch (err) {
     if (!(err instanceof SelectorParseError)) throw err;
     const pointer = err.pointer().split('\n').map((l) => `  ${l}`).join('\n');
-    throw new ValidationError('selector', [{ path: '', message: `position ${err.position}: ${err.reason}\n${pointer}` }], { cause: err });
+    throw new ValidationError('selector', [{ path: '', message: `${err.describe()}\n${pointer}` }], { cause: err });
   }
 }
 

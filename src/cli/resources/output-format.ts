@@ -1,16 +1,16 @@
 import { stringify } from 'yaml';
 import { inSchemaOrder } from '../../api/field-order.js';
-import { CALICO_API_VERSION } from '../../api/kinds.js';
+import { CALICO_API_VERSION, kubectlName } from '../../api/kinds.js';
 import type { Resource } from '../../api/types.js';
 import { UsageError } from '../../errors.js';
 import { columnsFor, renderTable } from './table-columns.js';
 
-export type OutputFormat = 'ps' | 'wide' | 'yaml' | 'json';
+export type OutputFormat = 'ps' | 'wide' | 'yaml' | 'json' | 'name';
 
 export function parseOutputFormat(v: string | undefined): OutputFormat {
   const f = v ?? 'ps';
-  if (f === 'ps' || f === 'wide' || f === 'yaml' || f === 'json') return f;
-  throw new UsageError(`unsupported output format "${f}": use ps, wide, yaml or json`);
+  if (f === 'ps' || f === 'wide' || f === 'yaml' || f === 'json' || f === 'name') return f;
+  throw new UsageError(`unsupported output format "${f}": use ps, wide, yaml, json or name`);
 }
 
 /**
@@ -18,6 +18,7 @@ export function parseOutputFormat(v: string | undefined): OutputFormat {
  * resource is printed as itself, several as a `kind: List` with `items`.
  */
 export function formatResources(items: Resource[], format: OutputFormat, opts: { kind: string; single: boolean; withNamespace: boolean; clusterASNumber?: string | number }): string {
+  if (format === 'name') return items.map((r) => kubectlName(r.kind, r.metadata.name) + '\n').join('');
   if (format === 'ps' || format === 'wide') return renderTable(columnsFor(opts.kind, format === 'wide', opts.withNamespace, opts.clusterASNumber), items);
   const ordered = items.map((r) => inSchemaOrder(r));
   const value = opts.single && ordered.length === 1 ? ordered[0] : { apiVersion: CALICO_API_VERSION, kind: 'List', items: ordered };
