@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FlowEvaluator, type DirectionTrace, type FlowExplanation, type FlowSpec } from '../../src/calc/explain.js';
 import { renderExplanation } from '../../src/calc/explain-text.js';
+import { computeSnapshot } from '../../src/calc/snapshot.js';
+import type { Resource } from '../../src/api/types.js';
 import type { ActivePolicy, ActiveProfile, CalcSnapshot, EndpointState, ParsedRule, TierInfo } from '../../src/calc/types.js';
 
 // Hand-made CalcSnapshots (the contract of src/calc/types.ts), so the evaluator is checked on its
@@ -273,4 +275,20 @@ describe('FlowEvaluator', () => {
     assert.ok(x.egress.evaluated);
     assert.equal(ev.explain({ endpoint: a }, { endpoint: b, ip: '10.0.0.2' }, TCP80).verdict, 'deny');
   });
+});
+
+test('a staged policy computed by the graph is shown in its tier, never enforced (the tier passes)', () => {
+  const V3 = 'projectcalico.org/v3';
+  const w = (n: string, ip: string): Resource => ({ apiVersion: V3, kind: 'WorkloadEndpoint', metadata: { name: n, namespace: 'ns', labels: { app: n } }, spec: { node: 'n1', orchestrator: 'k8s', ipNetworks: [ip], profiles: ['kns.ns'], interfaceName: `c${n}` } });
+  const s = computeSnapshot([
+    w('a', '10.0.0.1/32'), w('b', '10.0.0.2/32'),
+    { apiVersion: V3, kind: 'Profile', metadata: { name: 'kns.ns' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } },
+    { apiVersion: V3, kind: 'StagedNetworkPolicy', metadata: { name: 'deny-b', namespace: 'ns' }, spec: { selector: "app == 'b'", types: ['Ingress'], ingress: [{ action: 'Deny' }] } },
+  ], { hostname: '*' });
+  assert.equal(s.policies.get('default/ns/staged:deny-b')?.staged, true);
+  const ev = new FlowEvaluator(s);
+  const x = ev.explain({ endpoint: ev.findEndpoint('ns/a')! }, { endpoint: ev.findEndpoint('ns/b')! }, TCP80);
+  assert.equal(x.verdict, 'allow');
+  assert.match(renderExplanation(x), /staged policy ns\/deny-b: staged, not enforced \(skipped\)\n\s+end of tier: pass to the next tier \(only staged policies\)/);
+  assert.equal(s.labels.get('wep:ns/b')?.['app'], 'b', 'labels come from the model, not the dataplane stream');
 });
