@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
+import { register as registerCni } from './commands/cni.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerResources } from './commands/resources.js';
@@ -55,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSelector(program, ctx);
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
+  registerCni(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
