@@ -20,6 +20,8 @@ export interface PluginDeps {
   hostname(): string;
   now(): Date;
   procSys?: string;
+  /** Called after each ADD step (tests use it to kill the plugin between steps). */
+  checkpoint?(step: 'ipam' | 'veth' | 'endpoint'): Promise<void>;
 }
 
 /**
@@ -48,12 +50,15 @@ export class NetworkPlugin {
       try {
         const attrs = { ...id.ipamAttrs, timestamp: this.deps.now().toISOString() };
         const { addresses } = await ipam.assign(conf.ipam, id.handleId, id.node, attrs);
+        await this.deps.checkpoint?.('ipam');
         vethTouched = true;
         await this.plumber.setUp({
           hostVeth: id.hostVeth, ifname: req.ifname, netns: req.netns, mtu: conf.mtu, containerMac: id.containerMac, addresses,
           replaceHostVeth: this.plumber.hostLinkExists(id.hostVeth),
         });
+        await this.deps.checkpoint?.('veth');
         await rc.apply(buildWorkloadEndpoint(id, addresses));
+        await this.deps.checkpoint?.('endpoint');
         return this.result(id, req, conf, addresses);
       } catch (err) {
         const cause = toCniError(err);

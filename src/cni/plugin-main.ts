@@ -41,6 +41,7 @@ export async function pluginMain(argv0: string, env: Readonly<Record<string, str
       openDatastore: openPluginDatastore,
       hostname: () => hostname().toLowerCase(),
       now: () => new Date(),
+      checkpoint: hangAfter(env['BRINDLE_CNI_TEST_HANG_AFTER'], io),
     };
     const plugin = role === 'ipam' ? new IpamPlugin(deps) : new NetworkPlugin(deps);
     switch (req.command) {
@@ -67,6 +68,19 @@ export async function pluginMain(argv0: string, env: Readonly<Record<string, str
     io.stderr(`brindle${role === 'ipam' ? '-ipam' : ''}: error ${e.code}: ${e.message}\n`);
     return 1;
   }
+}
+
+/**
+ * Test hook: with BRINDLE_CNI_TEST_HANG_AFTER=<step> (ipam, veth, endpoint) the plugin announces
+ * the step on stderr and waits there, so a test can kill it between two steps of an ADD.
+ */
+function hangAfter(step: string | undefined, io: PluginIO): ((s: string) => Promise<void>) | undefined {
+  if (!step) return undefined;
+  return async (s) => {
+    if (s !== step) return;
+    io.stderr(`brindle: hanging after ${s}\n`);
+    await new Promise(() => setInterval(() => undefined, 60_000));
+  };
 }
 
 function safeVersion(stdin: string): string | undefined {
