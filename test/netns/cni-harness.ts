@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installCni } from '../../src/cni/installer.js';
@@ -35,6 +36,7 @@ export class CniRig {
   readonly node: string;
   private readonly namespaces: string[] = [];
   private readonly children = new Set<ChildProcess>();
+  private readonly servers: Server[] = [];
 
   constructor(readonly nodeName = 'node-1') {
     this.tag = `${(process.pid % 100000).toString(36)}${(counter++).toString(36)}${Math.floor(Math.random() * 36 * 36).toString(36)}`;
@@ -131,7 +133,38 @@ export class CniRig {
     return (this.ipJson(ns, 'link show') as { ifname: string }[]).map((l) => l.ifname);
   }
 
+  /**
+   * Makes 127.0.0.1:<port> inside the node netns reach 127.0.0.1:<port> of the test's own netns
+   * (where the etcd test cluster listens): socat in the node netns forwards to a unix socket (a
+   * file, so it crosses namespaces), which this process forwards to the real port. Nothing is
+   * configured in any netns.
+   */
+  async forwardLoopback(ports: number[]): Promise<void> {
+    for (const port of ports) {
+      const path = join(this.dir, `fwd-${port}.sock`);
+      const server = createServer((c) => {
+        const t = connect(port, '127.0.0.1');
+        c.pipe(t);
+        t.pipe(c);
+        c.on('error', () => t.destroy());
+        t.on('error', () => c.destroy());
+      });
+      await new Promise<void>((resolve) => server.listen(path, resolve));
+      this.servers.push(server);
+      const child = spawn('ip', ['netns', 'exec', this.node, 'socat', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${path}`], { stdio: 'ignore' });
+      this.children.add(child);
+    }
+    // Wait until every forwarder listens.
+    for (let i = 0; i < 100; i++) {
+      const out = spawnSync('ip', ['netns', 'exec', this.node, 'ss', '-Hltn'], { encoding: 'utf8' }).stdout;
+      if (ports.every((p) => out.includes(`127.0.0.1:${p} `))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the loopback forwarders did not start');
+  }
+
   dispose(): void {
+    for (const s of this.servers) s.close();
     for (const c of this.children) c.kill('SIGKILL');
     for (const n of this.namespaces.reverse()) spawnSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
