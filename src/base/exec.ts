@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { ExecError } from '../errors.js';
 
 export interface ExecOptions {
-  stdin?: string;
+  /** Text for the command's stdin. A promise starts the command at once and writes its input when it resolves (rejected: empty input). */
+  stdin?: string | PromiseLike<string>;
   /** Kills the command after this long (default 30 s). */
   timeoutMs?: number;
   /** Network namespace name (under /run/netns) to run in. */
@@ -63,7 +64,9 @@ export class ProcessExec implements Exec {
         resolve({ stdout, stderr });
       });
       child.stdin.on('error', () => undefined); // a command that exits before reading stdin
-      child.stdin.end(opts.stdin ?? '');
+      const input = opts.stdin ?? '';
+      if (typeof input === 'string') child.stdin.end(input);
+      else Promise.resolve(input).then((t) => child.stdin.end(t), () => child.stdin.end(''));
     });
   }
 }
