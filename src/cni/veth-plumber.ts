@@ -24,6 +24,9 @@ function deferred<T>(): { promise: Promise<T>; resolve(v: T): void } {
   return { promise, resolve };
 }
 
+/** How long one ip run may take once it has its script: netlink waits for the kernel's rtnl lock, which a busy host (many netns being created or deleted) holds for seconds. */
+const IP_TIMEOUT_MS = 90_000;
+
 export class VethPlumber {
   constructor(
     private readonly exec: Exec,
@@ -140,7 +143,7 @@ export class VethPlumber {
   private async ip(script: string | Promise<string>, netns: string | undefined, what: string, missingOk = false): Promise<void> {
     const [cmd, args] = netns ? ['nsenter', [`--net=${netns}`, 'ip', '-batch', '-']] : ['ip', ['-batch', '-']];
     try {
-      await this.exec.run(cmd, args, { stdin: script, timeoutMs: 10_000 });
+      await this.exec.run(cmd, args, { stdin: script, timeoutMs: IP_TIMEOUT_MS });
     } catch (err) {
       const stderr = err instanceof ExecError ? err.stderr.trim() : '';
       if (missingOk && /Cannot find device|does not exist/.test(stderr)) return;
@@ -153,7 +156,7 @@ export class VethPlumber {
     const base = six ? ['-6', '-j', '-batch', '-'] : ['-j', '-batch', '-'];
     const [cmd, args] = netns ? ['nsenter', [`--net=${netns}`, 'ip', ...base]] : ['ip', base];
     try {
-      const { stdout } = await this.exec.run(cmd, args, { stdin: script, timeoutMs: 10_000 });
+      const { stdout } = await this.exec.run(cmd, args, { stdin: script, timeoutMs: IP_TIMEOUT_MS });
       return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown[]);
     } catch (err) {
       const stderr = err instanceof ExecError ? err.stderr.trim() : (err as Error).message;
