@@ -23,7 +23,7 @@ let ds: Datastore;
 let url: string;
 let cnirun: string;
 
-describe('chained with portmap and tuning through libcni', { skip, timeout: 180_000 }, () => {
+describe('chained with portmap and tuning through libcni', { skip, timeout: 600_000 }, () => {
   before(async () => {
     rig = new CniRig();
     url = `sqlite:${join(rig.dir, 'brindle.db')}`;

@@ -31,7 +31,7 @@ function busyboxRootfs(dir: string): void {
   for (const a of ['sh', 'ip', 'sleep', 'cat', 'echo', 'ls']) symlinkSync('busybox', join(dir, 'bin', a));
 }
 
-describe('containerd ctr run --cni', { skip, timeout: 180_000 }, () => {
+describe('containerd ctr run --cni', { skip, timeout: 600_000 }, () => {
   before(async () => {
     rig = new CniRig();
     url = `sqlite:${join(rig.dir, 'brindle.db')}`;
@@ -55,7 +55,7 @@ describe('containerd ctr run --cni', { skip, timeout: 180_000 }, () => {
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      for (let i = 0; i < 300 && !existsSync(join(rootfs, 'tmp', 'up')); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 1800 && !existsSync(join(rootfs, 'tmp', 'up')); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(existsSync(join(rootfs, 'tmp', 'up')), `the container did not start:\n${out}\n${safeRead(join(work, 'containerd.log'))}`);
       const addr = /inet (10\.75\.\d+\.\d+)\/32/.exec(out);
       assert.ok(addr, `no Brindle address inside the container:\n${out}`);

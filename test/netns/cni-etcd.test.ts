@@ -18,7 +18,7 @@ let cluster: EtcdCluster;
 let rig: CniRig;
 let ds: Datastore;
 
-describe('CNI plugin on etcd', { skip, timeout: 240_000 }, () => {
+describe('CNI plugin on etcd', { skip, timeout: 600_000 }, () => {
   before(async () => {
     cluster = await startEtcdCluster();
     rig = new CniRig();

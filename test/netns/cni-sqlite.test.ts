@@ -16,7 +16,7 @@ let rig: CniRig;
 let ds: Datastore;
 let url: string;
 
-describe('CNI plugin on SQLite', { skip, timeout: 180_000 }, () => {
+describe('CNI plugin on SQLite', { skip, timeout: 600_000 }, () => {
   before(async () => {
     rig = new CniRig();
     url = `sqlite:${join(rig.dir, 'brindle.db')}`;
