@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
 import { register as registerCni } from './commands/cni.js';
+import { register as registerAgent } from './commands/agent.js';
 import { register as registerIpam } from './commands/ipam.js';
+import { register as registerNode } from './commands/node.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
@@ -57,6 +59,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
   registerCni(program, ctx);
+  registerNode(program, ctx);
+  registerAgent(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
