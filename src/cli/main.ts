@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
+import { register as registerCni } from './commands/cni.js';
 import { register as registerAgent } from './commands/agent.js';
 import { register as registerFlows } from './commands/flows.js';
 import { register as registerIpam } from './commands/ipam.js';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSelector(program, ctx);
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
+  registerCni(program, ctx);
   registerNode(program, ctx);
   registerAgent(program, ctx);
   registerFlows(program, ctx);
