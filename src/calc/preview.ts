@@ -1,7 +1,7 @@
-import { isK8sDocument } from '../api/k8s-conversion.js';
+import { k8sStoredIdentity } from '../api/k8s-input.js';
 import { kindInfo } from '../api/kinds.js';
 import { prepareResource } from '../api/prepare.js';
-import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../api/types.js';
+import type { Resource } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 
 function invalid(subject: string, path: string, message: string): ValidationError {
@@ -48,10 +48,8 @@ function toStored(d: Resource, i: number, action: 'apply' | 'delete'): Resource 
   if (action === 'apply') return prepareResource(d, { subjectPrefix: `document ${i + 1}:` });
   let kind = d.kind;
   let name = d.metadata.name;
-  if (isK8sDocument(d)) {
-    kind = d.kind === 'NetworkPolicy' ? 'NetworkPolicy' : 'Profile';
-    name = (d.kind === 'NetworkPolicy' ? K8S_POLICY_PREFIX : NAMESPACE_PROFILE_PREFIX) + name;
-  }
+  const stored = k8sStoredIdentity(d);
+  if (stored) ({ kind, name } = stored);
   const info = kindInfo(kind);
   if (!info || info.storedAs) throw invalid(`document ${i + 1}`, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
   const namespace = info.namespaced ? d.metadata.namespace ?? 'default' : undefined;
