@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
 import { register as registerIpam } from './commands/ipam.js';
+import { register as registerKubeControllers } from './commands/kube-controllers.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
@@ -55,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSelector(program, ctx);
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
+  registerKubeControllers(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();

@@ -121,6 +121,13 @@ export class Reflector implements Disposable {
           needList = true;
           continue;
         }
+        if (httpStatusOf(err) === 404 && needList) {
+          // The server does not serve this resource (an optional CRD not installed): nothing of it
+          // exists. Count as listed, and look again now and then.
+          this.notServed();
+          await this.sleep(this.backoff.next());
+          continue;
+        }
         this.stats.errors++;
         this.handlers.onStatus?.('backoff', err instanceof Error ? err : new Error(String(err)));
         await this.sleep(this.backoff.next());
@@ -146,10 +153,21 @@ export class Reflector implements Disposable {
     this.rv = rv;
     this.backoff.reset();
     this.handlers.onReplace();
-    if (!this.synced) {
-      this.synced = true;
-      for (const w of this.syncWaiters.splice(0)) w();
-    }
+    this.markSynced();
+  }
+
+  private notServed(): void {
+    if (this.synced && this.store.size === 0) return;
+    this.handlers.onStatus?.('backoff', new Error(`${this.resource.path} is not served by the API server; treating it as empty`));
+    this.store.clear();
+    this.handlers.onReplace();
+    this.markSynced();
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const w of this.syncWaiters.splice(0)) w();
   }
 
   /** One watch: 'gone' (re-list), 'ended' (re-watch now), 'idle' (ended at once with nothing: back off). */
