@@ -40,6 +40,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'BGPFilter', apiVersion: CALICO_API_VERSION, plural: 'bgpfilters', namespaced: false, shortNames: ['bgpf', 'bgpfilter'] },
   { kind: 'FelixConfiguration', apiVersion: CALICO_API_VERSION, plural: 'felixconfigurations', namespaced: false, shortNames: ['felixconfig', 'felixconfigs', 'felixconfiguration'] },
   { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfig', 'kubecontrollersconfigs', 'kubecontrollersconfiguration'] },
+  { kind: 'CalicoNodeStatus', apiVersion: CALICO_API_VERSION, plural: 'caliconodestatuses', namespaced: false, shortNames: ['caliconodestatus', 'cns'] },
   { kind: 'ClusterInformation', apiVersion: CALICO_API_VERSION, plural: 'clusterinformations', namespaced: false, shortNames: ['clusterinfo', 'clusterinformation'] },
   // Kubernetes kinds, converted on the way in (NetworkPolicy → Calico NetworkPolicy `knp.default.<name>`,
   // Namespace → Profile `kns.<name>`).

@@ -6,6 +6,7 @@ import { convertAdminPolicy, type K8sAdminPolicy } from './k8s-admin-policy.js';
 import { convertK8sNetworkPolicy, convertNamespace, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { k8sInputKind } from './k8s-input.js';
 import { kindInfo } from './kinds.js';
+import { checkResourceSize } from './resource-size.js';
 import { SERVER_METADATA } from './schema.js';
 import { coerceDocumentScalars } from './scalar-coercion.js';
 import type { Resource } from './types.js';
@@ -15,9 +16,12 @@ import { validateResource } from './validate.js';
  * Turns one input document into the resource Brindle stores: numbers and booleans in string fields
  * become strings (as calicoctl reads YAML), validate what was written, convert
  * Kubernetes objects to their Calico kinds, fill the namespace and defaults, validate again.
- * Throws ValidationError (every issue, with paths) naming the document. Pure.
+ * Throws ValidationError (every issue, with paths) naming the document; a document over
+ * MAX_RESOURCE_BYTES is refused first. Pure.
  */
 export function prepareResource(doc: unknown, opts: { namespace?: string; subjectPrefix?: string } = {}): Resource {
+  // Before anything else: validating a 50 MB document would take a minute and gigabytes.
+  checkResourceSize(opts.subjectPrefix ? `${opts.subjectPrefix} ${describeResource(doc)}` : describeResource(doc), JSON.stringify(doc) ?? '');
   const raw = coerceDocumentScalars(deepCopy(doc)) as Record<string, any>;
   const k8sKind = isObj(raw) ? k8sInputKind(raw) : undefined;
   const k8sNamespaced = k8sKind === 'KubernetesNetworkPolicy';

@@ -98,9 +98,6 @@ export function validateIPAMConfiguration(r: Resource, issues: Issues): void {
   if (spec.strictAffinity === false && spec.autoAllocateBlocks === false) {
     push(issues, 'spec.autoAllocateBlocks', 'autoAllocateBlocks can only be false when strictAffinity is true');
   }
-  if ((spec.maxBlocksPerHost ?? 0) > 0 && spec.strictAffinity !== true) {
-    push(issues, 'spec.maxBlocksPerHost', 'maxBlocksPerHost requires strictAffinity: true');
-  }
 }
 
 function checkEndpointPorts(ports: EndpointPort[] | undefined, path: string, requireName: boolean, issues: Issues): void {

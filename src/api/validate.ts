@@ -6,7 +6,7 @@ import { k8sInputKind } from './k8s-input.js';
 import { K8S_SPEC_SCHEMAS, METADATA, SPEC_SCHEMAS } from './schema.js';
 import { checkShape, describe, isPlainObject, UNKNOWN_FIELD } from './shape-check.js';
 import type { Resource } from './types.js';
-import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
+import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateCalicoNodeStatus, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
 import { checkAnnotations, checkLabelName, checkLabels, push } from './validate-fields.js';
 import { validateAdminPolicy } from './validate-admin-policy.js';
 import { validateK8sNamespace, validateK8sNetworkPolicy } from './validate-k8s.js';
@@ -43,7 +43,7 @@ export function validateResource(doc: unknown): ValidationIssue[] {
 }
 
 const NAME_REQUIRED = 'name is required';
-const HAS_STATUS = new Set(['KubeControllersConfiguration', 'Node']);
+const HAS_STATUS = new Set(['KubeControllersConfiguration', 'Node', 'CalicoNodeStatus']);
 
 function collectIssues(doc: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -111,4 +111,5 @@ const SEMANTIC: Readonly<Record<string, (r: Resource, issues: ValidationIssue[])
   FelixConfiguration: validateFelixConfiguration,
   KubeControllersConfiguration: validateSingleton,
   ClusterInformation: validateSingleton,
+  CalicoNodeStatus: validateCalicoNodeStatus,
 };

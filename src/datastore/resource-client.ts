@@ -4,6 +4,7 @@ import { blockPrefix } from '../ipam/keys.js';
 import { cidrOverlaps, formatCidr, tryParseCidr, type Cidr } from '../net/cidr.js';
 import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
 import { inSchemaOrder } from '../api/field-order.js';
+import { checkResourceSize } from '../api/resource-size.js';
 import { describeResource, prepareResource } from '../api/prepare.js';
 import type { IPPoolSpec, Resource } from '../api/types.js';
 import { AlreadyExistsError, ConflictError, isAlreadyExists, isConflict, isNotFound, NotFoundError, UsageError, ValidationError, type ValidationIssue } from '../errors.js';
@@ -103,7 +104,9 @@ export class ResourceClient {
     await this.checkDependencies(r, subject);
     const stored: Resource = { ...r, metadata: { ...r.metadata, uid: r.metadata.uid ?? randomUUID(), creationTimestamp: r.metadata.creationTimestamp ?? new Date().toISOString() } };
     try {
-      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), encodeResource(inSchemaOrder(stored)));
+      const value = encodeResource(inSchemaOrder(stored));
+      checkResourceSize(subject, value);
+      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), value);
       return decodeResource(kv);
     } catch (err) {
       if (isAlreadyExists(err)) throw new AlreadyExistsError(`${subject} already exists`, { cause: err });
@@ -192,6 +195,7 @@ export class ResourceClient {
     if (meta.uid === undefined) delete meta.uid;
     if (meta.creationTimestamp === undefined) delete meta.creationTimestamp;
     const value = encodeResource(inSchemaOrder({ ...r, metadata: meta }));
+    checkResourceSize(subject, value);
     // Writing what is already stored changes nothing: skip it so watchers see no spurious event.
     if (value === current.value) return existing;
     try {

@@ -87,7 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
       // What `brindle apply` would refuse (a policy in a tier that does not exist, overlapping
       // pools…) is refused here too, rather than previewed as if it could be applied.
       const applied = changes.filter((c) => c.action === 'apply');
-      const refIssues = await new ResourceClient(await ctx.datastore()).checkReferences(applied.map((c) => c.resource));
+      const refIssues = await new ResourceClient(await ctx.datastore('read')).checkReferences(applied.map((c) => c.resource));
       if (refIssues.length > 0) {
         const { index, issues } = refIssues[0]!;
         const r = applied[index]!.resource;
@@ -107,7 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 async function loadResources(ctx: CliContext): Promise<Resource[]> {
-  const { items } = await new ResourceClient(await ctx.datastore()).listAll();
+  const { items } = await new ResourceClient(await ctx.datastore('read')).listAll();
   return items;
 }
 

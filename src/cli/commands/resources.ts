@@ -53,7 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (kind: string, names: string[], o: { output: string; namespace?: string; allNamespaces?: boolean }) => {
       const info = resolveKind(kind);
       const format = parseOutputFormat(o.output);
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('read'));
       const ns = info.namespaced ? (o.allNamespaces ? undefined : o.namespace ?? 'default') : undefined;
       let items: Resource[];
       if (names.length > 0) {
@@ -94,7 +94,7 @@ export function register(program: Command, ctx: CliContext): void {
         throw new UsageError(`--patch must be a JSON object (a merge patch), e.g. '{"spec":{"natOutgoing":true}}'`);
       }
       const info = resolveKind(kind);
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('write'));
       const current = await mustGet(client, info, name, o.namespace);
       const patched = applyMergePatch(current, patch) as Resource;
       // A patch changes one resource in place: it cannot turn it into another one.
@@ -125,7 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.remove ? value !== undefined : value === undefined) {
         throw new UsageError(o.remove ? 'with --remove give only the label key' : `label "${label}" must be key=value (or use --remove)`);
       }
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('write'));
       const current = await mustGet(client, info, name, o.namespace);
       const labels = { ...(current.metadata.labels ?? {}) };
       const what = `${info.kind.toLowerCase()} ${describeName(current)}`;
@@ -159,7 +159,7 @@ async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promi
     // `policy preview` showed these as deleted; writing them would do the opposite.
     throw combine(marked.map((p) => new ValidationError(`${p.origin} ${describeResource(p.resource)}`, [{ path: `metadata.annotations["${PREVIEW_ANNOTATION}"]`, message: `marked "delete" for policy preview, which ${mode} does not carry out: run "${deleteCommand(p.resource)}", or remove the annotation` }])));
   }
-  const client = new ResourceClient(await ctx.datastore());
+  const client = new ResourceClient(await ctx.datastore('write'));
   const refIssues = await client.checkReferences(prepared.map((p) => p.resource), { updates: mode !== 'create' });
   if (refIssues.length > 0) {
     throw combine(refIssues.map(({ index, issues }) => new ValidationError(`${prepared[index]!.origin} ${describeResource(prepared[index]!.resource)}`, issues)));
@@ -204,7 +204,7 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
   if (builtins.length > 0) {
     throw combine(builtins.map((t) => new ValidationError(`${t.origin ? `${t.origin} ` : ''}${t.kind} ${t.name}`, [{ path: '', message: 'built-in resources cannot be deleted' }])));
   }
-  const client = new ResourceClient(await ctx.datastore());
+  const client = new ResourceClient(await ctx.datastore('write'));
   // Tiers go last, after the policies of the same batch, and only if nothing outside the batch uses them.
   targets.sort((a, b) => Number(a.kind === 'Tier') - Number(b.kind === 'Tier'));
   const inUse: ValidationError[] = [];
@@ -219,7 +219,7 @@ async function deleteCmd(ctx: CliContext, kind: string | undefined, names: strin
       const deleted = await client.delete(t.kind, t.name, t.namespace);
       done++;
       // As Calico does: nodes give up the deleted pool's blocks (empty ones are removed).
-      if (deleted.kind === 'IPPool') await new IpamClient(await ctx.datastore()).releasePoolAffinities((deleted as IPPool).spec.cidr);
+      if (deleted.kind === 'IPPool') await new IpamClient(await ctx.datastore('write')).releasePoolAffinities((deleted as IPPool).spec.cidr);
     } catch (err) {
       if (o.skipNotExists && isNotFound(err)) continue;
       if (isNotFound(err) && !t.origin) throw await notFound(client, t.kind, t.name, t.namespace, (err as Error).message);
