@@ -26,7 +26,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!Number.isFinite(interval) || interval <= 0) throw new UsageError(`--ipam-gc-interval must be a positive number of seconds, not "${o.ipamGcInterval}"`);
       const kc = loadKubeConfig(o.kubeconfig ?? ctx.env['KUBECONFIG']);
       const log = (m: string): void => ctx.err(`${new Date().toISOString()} ${m}`);
-      const controllers = new KubeControllers(kc, await ctx.datastore(), { log, gc: { enabled: o.ipamGc && !o.once, gracePeriodMs: grace * 1000, intervalMs: interval * 1000 } });
+      const controllers = new KubeControllers(kc, await ctx.datastore('write'), { log, gc: { enabled: o.ipamGc && !o.once, gracePeriodMs: grace * 1000, intervalMs: interval * 1000 } });
       try {
         controllers.start();
         await controllers.synced();
