@@ -42,6 +42,8 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfig', 'kubecontrollersconfigs', 'kubecontrollersconfiguration'] },
   { kind: 'CalicoNodeStatus', apiVersion: CALICO_API_VERSION, plural: 'caliconodestatuses', namespaced: false, shortNames: ['caliconodestatus', 'cns'] },
   { kind: 'ClusterInformation', apiVersion: CALICO_API_VERSION, plural: 'clusterinformations', namespaced: false, shortNames: ['clusterinfo', 'clusterinformation'] },
+  // Written by the kube controllers from Kubernetes EndpointSlices (read by `services` rule matches).
+  { kind: 'KubernetesEndpointSlice', apiVersion: CALICO_API_VERSION, plural: 'kubernetesendpointslices', namespaced: true, shortNames: ['kes', 'kubernetesendpointslice'] },
   // Kubernetes kinds, converted on the way in (NetworkPolicy → Calico NetworkPolicy `knp.default.<name>`,
   // Namespace → Profile `kns.<name>`).
   { kind: 'KubernetesNetworkPolicy', apiVersion: K8S_NETWORKING_API_VERSION, plural: 'k8snetworkpolicies', namespaced: true, shortNames: [], storedAs: 'NetworkPolicy' },

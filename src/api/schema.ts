@@ -274,6 +274,12 @@ export const SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
   ),
   KubeControllersConfiguration: obj({ logSeverityScreen: str, healthChecks: str, etcdV3CompactionPeriod: str, prometheusMetricsPort: int, debugProfilePort: int, controllers: kubeControllers }),
   CalicoNodeStatus: obj({ node: str, classes: strs, updatePeriodSeconds: int }),
+  KubernetesEndpointSlice: obj({
+    serviceName: str,
+    addressType: str,
+    endpoints: arr(obj({ addresses: strs, conditions: obj({ ready: bool, serving: bool, terminating: bool }) })),
+    ports: arr(obj({ name: str, protocol: str, port: int })),
+  }),
   ClusterInformation: obj({ clusterGUID: str, clusterType: str, calicoVersion: str, datastoreReady: bool, variant: str }),
 };
 

@@ -9,6 +9,7 @@ import type { Resource } from './types.js';
 import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateCalicoNodeStatus, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
 import { checkAnnotations, checkLabelName, checkLabels, push } from './validate-fields.js';
 import { validateAdminPolicy } from './validate-admin-policy.js';
+import { validateEndpointSlice } from './validate-endpoint-slice.js';
 import { validateK8sNamespace, validateK8sNetworkPolicy } from './validate-k8s.js';
 import {
   validateHostEndpoint,

@@ -12,6 +12,7 @@ import {
   ADMIN_NETWORK_POLICY_MIRROR,
   BASELINE_ADMIN_NETWORK_POLICY_MIRROR,
   CLUSTER_NETWORK_POLICY_MIRROR,
+  ENDPOINT_SLICE_MIRROR,
   NAMESPACE_MIRROR,
   NETWORK_POLICY_MIRROR,
   SERVICE_ACCOUNT_MIRROR,
@@ -28,6 +29,7 @@ import { Reflector, type ReflectorOptions, type ReflectorStatus } from './reflec
  *   networkpolicies ──────► MirrorController ─► NetworkPolicy knp.default.<name>
  *   clusternetworkpolicies, adminnetworkpolicies, baselineadminnetworkpolicies
  *                   ──────► MirrorController ─► GlobalNetworkPolicy kcnp./kanp./kbanp.* (kube-admin, kube-baseline)
+ *   endpointslices ───────► MirrorController ─► KubernetesEndpointSlice (services rule matches)
  *   pods ─────────────────► PodController ────► WorkloadEndpoint labels, service account, ports
  *   pods + nodes ─────────► IpamGarbageCollector ─► releases addresses of deleted pods and nodes
  *
@@ -49,6 +51,7 @@ const MIRRORS: Partial<Record<keyof typeof KUBE_RESOURCES, MirrorSpec>> = {
   namespaces: NAMESPACE_MIRROR,
   serviceAccounts: SERVICE_ACCOUNT_MIRROR,
   networkPolicies: NETWORK_POLICY_MIRROR,
+  endpointSlices: ENDPOINT_SLICE_MIRROR,
   clusterNetworkPolicies: CLUSTER_NETWORK_POLICY_MIRROR,
   adminNetworkPolicies: ADMIN_NETWORK_POLICY_MIRROR,
   baselineAdminNetworkPolicies: BASELINE_ADMIN_NETWORK_POLICY_MIRROR,

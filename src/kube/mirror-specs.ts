@@ -47,6 +47,27 @@ export const NETWORK_POLICY_MIRROR: MirrorSpec = {
   convert: (o) => [{ ...asWritten(o), apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }],
 };
 
+/** EndpointSlice → KubernetesEndpointSlice (its ready endpoints and ports), for `services` rule matches. */
+export const ENDPOINT_SLICE_MIRROR: MirrorSpec = {
+  name: 'endpointslices',
+  kinds: ['KubernetesEndpointSlice'],
+  owns: (r) => r.kind === 'KubernetesEndpointSlice',
+  convert: (o) => {
+    const service = o.metadata.labels?.['kubernetes.io/service-name'];
+    const addressType = o['addressType'] as string | undefined;
+    if (!service || (addressType !== 'IPv4' && addressType !== 'IPv6')) return [];
+    type K8sEndpoint = { addresses?: string[]; conditions?: { ready?: boolean | null } };
+    type K8sPort = { name?: string; protocol?: string; port?: number | null };
+    const endpoints = ((o['endpoints'] as K8sEndpoint[] | undefined) ?? []).map((e) => ({
+      addresses: e.addresses ?? [],
+      // Kubernetes: a missing ready condition means ready.
+      ...(e.conditions?.ready === false ? { conditions: { ready: false } } : {}),
+    }));
+    const ports = ((o['ports'] as K8sPort[] | undefined) ?? []).filter((p) => typeof p.port === 'number').map((p) => ({ ...(p.name ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP', port: p.port as number }));
+    return [{ apiVersion: 'projectcalico.org/v3', kind: 'KubernetesEndpointSlice', metadata: { name: o.metadata.name, namespace: o.metadata.namespace }, spec: { serviceName: service, addressType, endpoints, ports } }];
+  },
+};
+
 function adminMirror(name: string, kind: string, prefix: string): MirrorSpec {
   return { name, kinds: ['GlobalNetworkPolicy'], owns: named('GlobalNetworkPolicy', prefix), convert: (o) => [{ ...asWritten(o), kind }] };
 }

@@ -75,6 +75,22 @@ describe('kube-controllers against the fake API server', { timeout: 60_000 }, ()
     assert.equal(kc.mirrors.get('namespaces')!.stats.invalid, 0);
   });
 
+  test('Services: EndpointSlices are synced, so a destination.services rule follows the endpoints', async () => {
+    await h.controllers();
+    await client.apply({ apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'to-web', namespace: 'x' }, spec: { selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow', protocol: 'TCP', destination: { services: { name: 'web', namespace: 'y' } } }] } } as Resource);
+    assert.equal(await reach(h, 'x/a', 'y/a'), false, 'no endpoints yet: the service matches nothing');
+    const sliceObj = (addresses: string[]): KubeObject => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'y', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })), ports: [{ name: 'http', protocol: 'TCP', port: 80 }] });
+    h.api.put('endpointslices', sliceObj([IPS['y/a']!]));
+    await waitFor('the slice stored', async () => (await stored(h, 'KubernetesEndpointSlice', 'web-1', 'y')) !== null);
+    assert.deepEqual([await reach(h, 'x/a', 'y/a'), await reach(h, 'x/a', 'y/b')], [true, false]);
+    h.api.put('endpointslices', sliceObj([IPS['y/b']!]));
+    await waitFor('the slice updated', async () => JSON.stringify((await stored(h, 'KubernetesEndpointSlice', 'web-1', 'y'))?.spec).includes(IPS['y/b']!));
+    assert.deepEqual([await reach(h, 'x/a', 'y/a'), await reach(h, 'x/a', 'y/b')], [false, true]);
+    h.api.remove('endpointslices', 'web-1', 'y');
+    await waitFor('the slice deleted', async () => (await stored(h, 'KubernetesEndpointSlice', 'web-1', 'y')) === null);
+    assert.equal(await reach(h, 'x/a', 'y/b'), false);
+  });
+
   test('pod relabel reaches its WorkloadEndpoint; service account → ksa profile and endpoint', async () => {
     await h.controllers();
     h.api.put('networkpolicies', netpol('y', 'from-clients', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: 'client' } } }] }] }));
