@@ -6,6 +6,8 @@ import {
   checkDuration,
   checkSelector,
   checkSubdomainName,
+  isPortProtocolName,
+  PORT_PROTOCOL_LIST,
   push,
   type Issues,
 } from './validate-fields.js';
@@ -191,7 +193,7 @@ export function validateFelixConfiguration(r: Resource, issues: Issues): void {
     if (!Array.isArray(v)) continue;
     v.forEach((p: { protocol?: string; port?: number; net?: string }, i) => {
       if (p.port === undefined || p.port < 1 || p.port > 65535) push(issues, `spec.${f}[${i}].port`, `port ${p.port ?? '(missing)'} is out of range 1-65535`);
-      if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(p.protocol)) push(issues, `spec.${f}[${i}].protocol`, 'protocol must be TCP, UDP or SCTP');
+      if (p.protocol !== undefined && !isPortProtocolName(p.protocol)) push(issues, `spec.${f}[${i}].protocol`, `protocol must be ${PORT_PROTOCOL_LIST}`);
       if (p.net !== undefined && !tryParseCidr(p.net, { allowBareIp: true })) push(issues, `spec.${f}[${i}].net`, `"${p.net}" is not a valid CIDR`);
     });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { builtinResource, builtinResources } from '../api/builtins.js';
-import { blockPrefix } from '../ipam/keys.js';
+import { blockPrefix } from '../api/keys.js';
 import { cidrOverlaps, formatCidr, tryParseCidr, type Cidr } from '../net/cidr.js';
 import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
 import { inSchemaOrder } from '../api/field-order.js';

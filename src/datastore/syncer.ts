@@ -14,7 +14,7 @@
  * retried with exponential back-off on the Clock; compaction re-lists at once. Status is reported
  * only when it changes (and once more when a wait first gets a cause). Updates of one prefix come in revision order; prefixes are independent.
  */
-import { RESOURCE_KEY_ROOT } from '../api/kinds.js';
+import { RESOURCE_KEY_ROOT } from '../api/keys.js';
 import { systemClock, type Clock } from '../base/clock.js';
 import type { Disposable } from '../base/lifecycle.js';
 import { CompactedError } from '../errors.js';

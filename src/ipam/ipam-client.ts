@@ -9,7 +9,7 @@ import { blockFor, cidrContains, cidrCovers, formatIp, ordinalOf, parseCidr, par
 import { IpamChecker, type RepairSummary } from './ipam-checker.js';
 import type { IpamCheckReport } from './ipam-report.js';
 import { IpamStore } from './ipam-store.js';
-import { checkKeySegment } from './keys.js';
+import { checkKeySegment } from '../api/keys.js';
 import { DEFAULT_MAX_BLOCKS_PER_HOST, poolForIp, usablePools, type IpamConfig } from './pool-selection.js';
 import { ResourceReader } from './resource-reader.js';
 import { borrowedIps, orphanedBlocks, utilization, type BlockUtilization, type BorrowedIp, type PoolUtilization } from './utilization.js';

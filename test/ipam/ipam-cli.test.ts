@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDatastore } from '../../src/datastore/open.js';
-import { IPAM_ROOT } from '../../src/ipam/keys.js';
+import { IPAM_ROOT } from '../../src/api/keys.js';
 import { ResourceReader } from '../../src/ipam/resource-reader.js';
 import { BRINDLE_BIN } from '../helpers/paths.js';
 import { addNode, addPool } from './fixtures.js';

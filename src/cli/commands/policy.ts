@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { endpointLabel, FlowEvaluator, type FlowPeer, type FlowSpec } from '../../calc/explain.js';
 import { renderExplanation } from '../../calc/explain-text.js';
-import { computeMatrix, diffMatrices, matrixToJson, renderMatrix, type MatrixDiff, type ReachabilityMatrix } from '../../calc/matrix.js';
+import { computeMatrix, diffMatrices, matrixToJson, type MatrixDiff, type ReachabilityMatrix } from '../../calc/matrix.js';
+import { EndpointNames } from '../policy/endpoint-names.js';
+import { renderMatrixText } from '../policy/matrix-text.js';
 import { deletedIdentity, overlayResources, previewAction, type PreviewChange } from '../../calc/preview.js';
 import { protocolHasPorts, protocolNumber } from '../../calc/rule-matcher.js';
 import { formatIp, tryParseIp } from '../../net/cidr.js';
@@ -25,8 +27,8 @@ export function register(program: Command, ctx: CliContext): void {
   policy
     .command('explain')
     .description('explain the verdict for one flow: egress of the source, then ingress of the destination, tier by tier')
-    .requiredOption('--from <peer>', 'source: namespace/name of a workload endpoint, a host endpoint name, or an IP')
-    .requiredOption('--to <peer>', 'destination: namespace/name of a workload endpoint, a host endpoint name, or an IP')
+    .requiredOption('--from <peer>', 'source: namespace/workload (the pod), namespace/name of a workload endpoint, a host endpoint name, or an IP')
+    .requiredOption('--to <peer>', 'destination: namespace/workload (the pod), namespace/name of a workload endpoint, a host endpoint name, or an IP')
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port (required for TCP, UDP and SCTP)')
     .option('-6, --ipv6', 'between two endpoints, use their IPv6 addresses (an IP peer sets the family itself)')
@@ -34,9 +36,11 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { from: string; to: string; protocol: string; port?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, true);
       const format = outputFormat(o.output);
-      const ev = new FlowEvaluator(await loadSnapshot(ctx));
-      const from = peer(ev, o.from, '--from');
-      const to = peer(ev, o.to, '--to');
+      const { snapshot, resources } = await loadAll(ctx);
+      const ev = new FlowEvaluator(snapshot);
+      const names = endpointNames(snapshot, resources);
+      const from = peer(ev, names, o.from, '--from');
+      const to = peer(ev, names, o.to, '--to');
       const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : undefined);
       let x;
       try {
@@ -57,13 +61,19 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'destination port', '80')
     .option('-n, --namespace <ns>', 'only endpoints of this namespace')
     .option('-6, --ipv6', 'use the endpoints\' IPv6 addresses (endpoints without one are left out)')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
+    .option('--wide', 'label the columns with the full endpoint names, however long the lines get')
+    .option('-o, --output <format>', 'text, wide (as --wide) or json', 'text')
+    .action(async (o: { protocol: string; port: string; namespace?: string; ipv6?: boolean; wide?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
-      const format = outputFormat(o.output);
+      const wide = o.wide || o.output === 'wide';
+      const format = o.output === 'wide' ? 'text' : outputFormat(o.output);
       const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4);
-      const m = computeMatrix(await loadSnapshot(ctx), { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family });
-      ctx.out(format === 'json' ? JSON.stringify(matrixToJson(m), null, 2) : matrixHeader(m) + renderMatrix(m));
+      const { snapshot, resources } = await loadAll(ctx);
+      const m = computeMatrix(snapshot, { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family });
+      if (format === 'json') return ctx.out(JSON.stringify(matrixToJson(m), null, 2));
+      const names = endpointNames(snapshot, resources);
+      const { text, numbered } = renderMatrixText(m, m.endpoints.map((label) => names.short(snapshot.endpoints.get(`wep:${label}`)!)), { wide: !!wide });
+      ctx.out(matrixHeader(m, numbered) + text);
     });
 
   policy
@@ -128,8 +138,13 @@ function snapshotOf(resources: Resource[]): CalcSnapshot {
   return computeSnapshot(resources, { hostname: '*' });
 }
 
-async function loadSnapshot(ctx: CliContext): Promise<CalcSnapshot> {
-  return snapshotOf(await loadResources(ctx));
+async function loadAll(ctx: CliContext): Promise<{ snapshot: CalcSnapshot; resources: Resource[] }> {
+  const resources = await loadResources(ctx);
+  return { snapshot: snapshotOf(resources), resources };
+}
+
+function endpointNames(snapshot: CalcSnapshot, resources: Resource[]): EndpointNames {
+  return new EndpointNames([...snapshot.endpoints.values()], resources.filter((r) => r.kind === 'WorkloadEndpoint'));
 }
 
 function flowSpec(protocol: string, port: string | undefined, portRequired: boolean): FlowSpec {
@@ -162,24 +177,28 @@ function outputFormat(o: string): 'text' | 'json' {
   throw new UsageError(`-o/--output must be text or json, got "${o}"`);
 }
 
-function peer(ev: FlowEvaluator, ref: string, flag: string): FlowPeer {
-  const ep = ev.findEndpoint(ref);
-  if (ep) return { endpoint: ep };
+function peer(ev: FlowEvaluator, names: EndpointNames, ref: string, flag: string): FlowPeer {
   const ip = tryParseIp(ref);
   if (ip) {
     // An endpoint's own address is that endpoint: its policy applies to the flow.
     const text = formatIp(ip);
     const owners = ev.endpointsByIp(text);
     if (owners.length === 1) return { endpoint: owners[0]!, ip: text };
-    if (owners.length > 1) throw new UsageError(`${flag} ${ref}: the address belongs to several endpoints (${owners.map(endpointLabel).join(', ')}); name one of them`);
+    if (owners.length > 1) throw new UsageError(`${flag} ${ref}: the address belongs to several endpoints (${owners.map((e) => names.describe(e)).join(', ')}); name one of them`);
     return { ip: text };
   }
-  throw new NotFoundError(`${flag} ${ref}: no workload endpoint "namespace/name", host endpoint or IP address by that name`);
+  const found = names.resolve(ref);
+  if (found.length === 1) return { endpoint: found[0]! };
+  if (found.length > 1) throw new UsageError(`${flag} ${ref} names several endpoints: ${found.map((e) => endpointLabel(e)).join(', ')}; give one of these`);
+  const { shown, more } = names.candidates(ref);
+  const list = shown.length === 0 ? 'there are no endpoints' : `endpoints: ${shown.join(', ')}${more > 0 ? ` and ${more} more (brindle get wep -A)` : ''}`;
+  throw new NotFoundError(`${flag} ${ref}: no workload endpoint, workload, host endpoint or IP address by that name; ${list}`);
 }
 
-function matrixHeader(m: ReachabilityMatrix): string {
+function matrixHeader(m: ReachabilityMatrix, numbered: boolean): string {
   const what = `${m.protocol}${m.port !== undefined ? ` port ${m.port}` : ''}`;
-  return `Reachability (${what}; rows = source, columns = destination; . allowed, X denied; computed from policy, not probed)\n`;
+  const cols = numbered ? 'columns = destination by row number' : 'columns = destination';
+  return `Reachability (${what}; rows = source, ${cols}; . allowed, X denied; computed from policy, not probed)\n`;
 }
 
 async function readStdin(ctx: CliContext): Promise<string> {
