@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { KubeControllers } from '../../kube/kube-controllers.js';
-import { loadKubeConfig } from '../../kube/kube-resources.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -24,6 +22,9 @@ export function register(program: Command, ctx: CliContext): void {
       const interval = Number(o.ipamGcInterval);
       if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--ipam-gc-grace must be a number of seconds, not "${o.ipamGcGrace}"`);
       if (!Number.isFinite(interval) || interval <= 0) throw new UsageError(`--ipam-gc-interval must be a positive number of seconds, not "${o.ipamGcInterval}"`);
+      // Loaded on use: @kubernetes/client-node is large, and every other command starts without it.
+      const { KubeControllers } = await import('../../kube/kube-controllers.js');
+      const { loadKubeConfig } = await import('../../kube/kube-resources.js');
       const kc = loadKubeConfig(o.kubeconfig ?? ctx.env['KUBECONFIG']);
       const log = (m: string): void => ctx.err(`${new Date().toISOString()} ${m}`);
       const controllers = new KubeControllers(kc, await ctx.datastore('write'), { log, gc: { enabled: o.ipamGc && !o.once, gracePeriodMs: grace * 1000, intervalMs: interval * 1000 } });
