@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
+import { register as registerAgent } from './commands/agent.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerKubeControllers } from './commands/kube-controllers.js';
+import { register as registerNode } from './commands/node.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
@@ -56,6 +58,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerSelector(program, ctx);
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
+  registerNode(program, ctx);
+  registerAgent(program, ctx);
   registerKubeControllers(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {

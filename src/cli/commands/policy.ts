@@ -14,6 +14,7 @@ import { ResourceClient } from '../../datastore/resource-client.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import { readManifests, type ManifestDocument } from '../resources/manifest-reader.js';
 import type { CliContext } from '../context.js';
+import { registerCounters } from './policy-counters.js';
 
 /**
  * `brindle policy explain|matrix|preview`: what the policy calculation says about flows between
@@ -23,6 +24,7 @@ import type { CliContext } from '../context.js';
  */
 export function register(program: Command, ctx: CliContext): void {
   const policy = program.command('policy').description('explain and preview what network policy allows (computed, no packets sent)');
+  registerCounters(policy, ctx);
 
   policy
     .command('explain')
