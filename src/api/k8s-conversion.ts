@@ -249,8 +249,3 @@ export function convertNamespace(ns: K8sNamespace): Profile {
 
 /** The label the Kubernetes API server puts on every namespace (since 1.21). */
 export const K8S_NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-
-/** True for a Kubernetes (not Calico) NetworkPolicy or Namespace document. */
-export function isK8sDocument(doc: { apiVersion?: unknown; kind?: unknown }): boolean {
-  return (doc.kind === 'NetworkPolicy' && doc.apiVersion === 'networking.k8s.io/v1') || (doc.kind === 'Namespace' && doc.apiVersion === 'v1');
-}

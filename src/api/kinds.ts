@@ -42,10 +42,16 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfig', 'kubecontrollersconfigs', 'kubecontrollersconfiguration'] },
   { kind: 'CalicoNodeStatus', apiVersion: CALICO_API_VERSION, plural: 'caliconodestatuses', namespaced: false, shortNames: ['caliconodestatus', 'cns'] },
   { kind: 'ClusterInformation', apiVersion: CALICO_API_VERSION, plural: 'clusterinformations', namespaced: false, shortNames: ['clusterinfo', 'clusterinformation'] },
+  // Written by the kube controllers from Kubernetes EndpointSlices (read by `services` rule matches).
+  { kind: 'KubernetesEndpointSlice', apiVersion: CALICO_API_VERSION, plural: 'kubernetesendpointslices', namespaced: true, shortNames: ['kes', 'kubernetesendpointslice'] },
   // Kubernetes kinds, converted on the way in (NetworkPolicy → Calico NetworkPolicy `knp.default.<name>`,
   // Namespace → Profile `kns.<name>`).
   { kind: 'KubernetesNetworkPolicy', apiVersion: K8S_NETWORKING_API_VERSION, plural: 'k8snetworkpolicies', namespaced: true, shortNames: [], storedAs: 'NetworkPolicy' },
   { kind: 'Namespace', apiVersion: K8S_CORE_API_VERSION, plural: 'namespaces', namespaced: false, shortNames: ['ns', 'namespace'], storedAs: 'Profile' },
+  // The network-policy API's cluster-wide kinds → GlobalNetworkPolicy in the kube-admin / kube-baseline tiers.
+  { kind: 'ClusterNetworkPolicy', apiVersion: 'policy.networking.k8s.io/v1alpha2', plural: 'clusternetworkpolicies', namespaced: false, shortNames: ['cnp'], storedAs: 'GlobalNetworkPolicy' },
+  { kind: 'AdminNetworkPolicy', apiVersion: 'policy.networking.k8s.io/v1alpha1', plural: 'adminnetworkpolicies', namespaced: false, shortNames: ['anp'], storedAs: 'GlobalNetworkPolicy' },
+  { kind: 'BaselineAdminNetworkPolicy', apiVersion: 'policy.networking.k8s.io/v1alpha1', plural: 'baselineadminnetworkpolicies', namespaced: false, shortNames: ['banp'], storedAs: 'GlobalNetworkPolicy' },
 ];
 
 const byName = new Map<string, KindInfo>();

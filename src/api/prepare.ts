@@ -2,7 +2,9 @@ import { ValidationError } from '../errors.js';
 import { deepCopy } from './copy.js';
 import { applyDefaults } from './defaults.js';
 import { inSchemaOrder } from './field-order.js';
-import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
+import { convertAdminPolicy, type K8sAdminPolicy } from './k8s-admin-policy.js';
+import { convertK8sNetworkPolicy, convertNamespace, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
+import { k8sInputKind } from './k8s-input.js';
 import { kindInfo } from './kinds.js';
 import { checkResourceSize } from './resource-size.js';
 import { SERVER_METADATA } from './schema.js';
@@ -21,7 +23,8 @@ export function prepareResource(doc: unknown, opts: { namespace?: string; subjec
   // Before anything else: validating a 50 MB document would take a minute and gigabytes.
   checkResourceSize(opts.subjectPrefix ? `${opts.subjectPrefix} ${describeResource(doc)}` : describeResource(doc), JSON.stringify(doc) ?? '');
   const raw = coerceDocumentScalars(deepCopy(doc)) as Record<string, any>;
-  const k8sNamespaced = isObj(raw) && isK8sDocument(raw) && raw['kind'] === 'NetworkPolicy';
+  const k8sKind = isObj(raw) ? k8sInputKind(raw) : undefined;
+  const k8sNamespaced = k8sKind === 'KubernetesNetworkPolicy';
   const info = isObj(raw) && typeof raw['kind'] === 'string' ? kindInfo(raw['kind']) : undefined;
   if (isObj(raw) && isObj(raw['metadata']) && (info?.namespaced || k8sNamespaced) && raw['metadata']['namespace'] === undefined) {
     raw['metadata']['namespace'] = opts.namespace ?? 'default';
@@ -33,9 +36,9 @@ export function prepareResource(doc: unknown, opts: { namespace?: string; subjec
   delete raw['status'];
   for (const f of SERVER_METADATA) delete raw['metadata'][f];
   let resource = raw as Resource;
-  if (isK8sDocument(raw)) {
-    resource = raw['kind'] === 'Namespace' ? convertNamespace(raw as K8sNamespace) : convertK8sNetworkPolicy(raw as K8sNetworkPolicy);
-  }
+  if (k8sKind === 'Namespace') resource = convertNamespace(raw as K8sNamespace);
+  else if (k8sKind === 'KubernetesNetworkPolicy') resource = convertK8sNetworkPolicy(raw as K8sNetworkPolicy);
+  else if (k8sKind !== undefined) resource = convertAdminPolicy(raw as K8sAdminPolicy);
   const defaulted = applyDefaults(resource);
   const second = validateResource(defaulted);
   if (second.length > 0) throw new ValidationError(subject(defaulted), second);

@@ -1,4 +1,4 @@
-import { isK8sDocument } from './k8s-conversion.js';
+import { k8sInputKind } from './k8s-input.js';
 import { kindInfo } from './kinds.js';
 import { K8S_SPEC_SCHEMAS, METADATA, SPEC_SCHEMAS, type FieldType } from './schema.js';
 import { isPlainObject } from './shape-check.js';
@@ -11,8 +11,9 @@ import { isPlainObject } from './shape-check.js';
  */
 export function coerceDocumentScalars(doc: unknown): unknown {
   if (!isPlainObject(doc) || typeof doc['kind'] !== 'string') return doc;
-  const k8s = isK8sDocument(doc);
-  const kind = k8s ? (doc['kind'] === 'NetworkPolicy' ? 'KubernetesNetworkPolicy' : 'Namespace') : doc['kind'];
+  const k8sKind = k8sInputKind(doc);
+  const k8s = k8sKind !== undefined;
+  const kind = k8sKind ?? doc['kind'];
   if (!kindInfo(kind)) return doc;
   const specType = (k8s ? K8S_SPEC_SCHEMAS : SPEC_SCHEMAS)[kind];
   const out: Record<string, unknown> = { ...doc };

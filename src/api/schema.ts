@@ -274,12 +274,30 @@ export const SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
   ),
   KubeControllersConfiguration: obj({ logSeverityScreen: str, healthChecks: str, etcdV3CompactionPeriod: str, prometheusMetricsPort: int, debugProfilePort: int, controllers: kubeControllers }),
   CalicoNodeStatus: obj({ node: str, classes: strs, updatePeriodSeconds: int }),
+  KubernetesEndpointSlice: obj({
+    serviceName: str,
+    addressType: str,
+    endpoints: arr(obj({ addresses: strs, conditions: obj({ ready: bool, serving: bool, terminating: bool }) })),
+    ports: arr(obj({ name: str, protocol: str, port: int })),
+  }),
   ClusterInformation: obj({ clusterGUID: str, clusterType: str, calicoVersion: str, datastoreReady: bool, variant: str }),
 };
 
+
+const namespacedPod = obj({ namespaceSelector: labelSelector, podSelector: labelSelector });
+const adminPeer = obj({ namespaces: labelSelector, pods: namespacedPod, nodes: labelSelector, networks: strs, domainNames: strs });
+const adminPort = obj({ portNumber: obj({ protocol: str, port: int }), namedPort: str, portRange: obj({ protocol: str, start: int, end: int }) });
+const destinationPort = obj({ destinationPort: obj({ number: int, range: obj({ start: int, end: int }) }) });
+const adminProtocol = obj({ tcp: destinationPort, udp: destinationPort, sctp: destinationPort, destinationNamedPort: str });
+const adminRule = (peers: 'from' | 'to'): FieldType => obj({ name: str, action: str, [peers]: arr(adminPeer), ports: arr(adminPort), protocols: arr(adminProtocol) });
+const adminPolicy = (withTier: boolean): FieldType =>
+  obj({ ...(withTier ? { tier: str } : {}), priority: int, subject: obj({ namespaces: labelSelector, pods: namespacedPod }), ingress: arr(adminRule('from')), egress: arr(adminRule('to')) });
 
 /** Kubernetes objects accepted on input (then converted). */
 export const K8S_SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
   KubernetesNetworkPolicy: obj(k8sPolicyFields),
   Namespace: obj({ finalizers: strs }),
+  ClusterNetworkPolicy: adminPolicy(true),
+  AdminNetworkPolicy: adminPolicy(false),
+  BaselineAdminNetworkPolicy: obj({ subject: obj({ namespaces: labelSelector, pods: namespacedPod }), ingress: arr(adminRule('from')), egress: arr(adminRule('to')) }),
 };

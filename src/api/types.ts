@@ -166,7 +166,19 @@ export interface NetworkSetSpec {
   nets?: string[];
 }
 
+/**
+ * A Kubernetes EndpointSlice as the kube controllers store it (Calico's KubernetesEndpointSlice
+ * model kind): which addresses and ports serve a service, for `services` rule matches.
+ */
+export interface KubernetesEndpointSliceSpec {
+  serviceName: string;
+  addressType?: string;
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
+  ports?: { name?: string; protocol?: string; port: number }[];
+}
+
 export type WorkloadEndpoint = Resource<'WorkloadEndpoint', WorkloadEndpointSpec>;
+export type KubernetesEndpointSlice = Resource<'KubernetesEndpointSlice', KubernetesEndpointSliceSpec>;
 export type HostEndpoint = Resource<'HostEndpoint', HostEndpointSpec>;
 export type NetworkSet = Resource<'NetworkSet', NetworkSetSpec>;
 export type GlobalNetworkSet = Resource<'GlobalNetworkSet', NetworkSetSpec>;

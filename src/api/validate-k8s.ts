@@ -33,7 +33,7 @@ export function validateK8sNamespace(ns: { metadata: { name?: string } }, issues
   checkLabelName(ns.metadata.name ?? '', 'metadata.name', issues, 'namespace name');
 }
 
-function checkLabelSelector(sel: K8sLabelSelector | undefined, path: string, issues: Issues): void {
+export function checkLabelSelector(sel: K8sLabelSelector | undefined, path: string, issues: Issues): void {
   if (!sel) return;
   checkLabels(sel.matchLabels, `${path}.matchLabels`, issues);
   (sel.matchExpressions ?? []).forEach((e, i) => {

@@ -150,6 +150,8 @@ function validateEntityRule(
 
 const POLICY_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
 const K8S_POLICY_NAME_RE = /^(knp|ossg)\.default\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Converted network-policy API objects keep their (DNS subdomain) name after the prefix. */
+const ADMIN_POLICY_NAME_RE = /^(kcnp|kanp|kbanp)\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function checkPolicyName(name: string, namespaced: boolean, path: string, issues: Issues): void {
   if (name.length === 0) return void push(issues, path, 'name is required');
@@ -157,6 +159,7 @@ export function checkPolicyName(name: string, namespaced: boolean, path: string,
   // As Calico's regexes: no per-label length limit, only the overall 253.
   if (POLICY_NAME_RE.test(name)) return;
   if (namespaced && K8S_POLICY_NAME_RE.test(name)) return;
+  if (!namespaced && ADMIN_POLICY_NAME_RE.test(name)) return;
   push(issues, path, `policy name "${name}" must be a DNS label, optionally prefixed "<label>." (lower case alphanumeric and '-', starting and ending alphanumeric)`);
 }
 

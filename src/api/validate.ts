@@ -1,11 +1,15 @@
 import type { ValidationIssue } from '../errors.js';
 import { kindInfo, CALICO_API_VERSION } from './kinds.js';
-import { isK8sDocument, type K8sNetworkPolicy } from './k8s-conversion.js';
+import type { K8sAdminPolicy } from './k8s-admin-policy.js';
+import type { K8sNetworkPolicy } from './k8s-conversion.js';
+import { k8sInputKind } from './k8s-input.js';
 import { K8S_SPEC_SCHEMAS, METADATA, SPEC_SCHEMAS } from './schema.js';
 import { checkShape, describe, isPlainObject, UNKNOWN_FIELD } from './shape-check.js';
 import type { Resource } from './types.js';
 import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateCalicoNodeStatus, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
 import { checkAnnotations, checkLabelName, checkLabels, push } from './validate-fields.js';
+import { validateAdminPolicy } from './validate-admin-policy.js';
+import { validateEndpointSlice } from './validate-endpoint-slice.js';
 import { validateK8sNamespace, validateK8sNetworkPolicy } from './validate-k8s.js';
 import {
   validateHostEndpoint,
@@ -48,8 +52,9 @@ function collectIssues(doc: unknown): ValidationIssue[] {
   const { apiVersion, kind } = doc;
   if (typeof kind !== 'string' || kind === '') return [{ path: 'kind', message: 'kind is required' }];
   if (typeof apiVersion !== 'string' || apiVersion === '') return [{ path: 'apiVersion', message: 'apiVersion is required' }];
-  const k8s = isK8sDocument(doc);
-  const brindleKind = k8s ? (kind === 'NetworkPolicy' ? 'KubernetesNetworkPolicy' : 'Namespace') : kind;
+  const k8sKind = k8sInputKind(doc);
+  const k8s = k8sKind !== undefined;
+  const brindleKind = k8sKind ?? kind;
   const info = kindInfo(brindleKind);
   if (!info || (info.storedAs !== undefined && !k8s)) return [{ path: 'kind', message: `unknown kind "${kind}"` }];
   if (!k8s && apiVersion !== CALICO_API_VERSION) return [{ path: 'apiVersion', message: `apiVersion "${apiVersion}" is not ${CALICO_API_VERSION} (kind ${kind})` }];
@@ -74,7 +79,8 @@ function collectIssues(doc: unknown): ValidationIssue[] {
   checkAnnotations(meta.annotations, 'metadata.annotations', issues);
   if (k8s) {
     if (brindleKind === 'Namespace') validateK8sNamespace(r, issues);
-    else validateK8sNetworkPolicy(r as unknown as K8sNetworkPolicy, issues);
+    else if (brindleKind === 'KubernetesNetworkPolicy') validateK8sNetworkPolicy(r as unknown as K8sNetworkPolicy, issues);
+    else validateAdminPolicy(r as unknown as K8sAdminPolicy, issues);
     return issues;
   }
   SEMANTIC[kind]?.(r, issues);

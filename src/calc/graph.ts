@@ -24,11 +24,12 @@ import type { Resource } from '../api/types.js';
 import { ActiveRulesCalculator } from './active-rules-calculator.js';
 import { EventSequencer } from './event-sequencer.js';
 import { IpSetMemberIndex } from './ip-set-member-index.js';
+import { ServiceIpSetIndex } from './service-ip-set-index.js';
 import type { EndpointModel, PolicyModel } from './model.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { policyMeta, PolicySorter, sameMeta } from './policy-sorter.js';
 import {
-  toHostEndpointModel, toHostIp, toIpPool, toNetworkSetModel, toPolicyModel, toProfileModel, toTierModel, toWorkloadEndpointModel,
+  toEndpointSliceModel, toHostEndpointModel, toHostIp, toIpPool, toNetworkSetModel, toPolicyModel, toProfileModel, toTierModel, toWorkloadEndpointModel,
 } from './resource-converter.js';
 import { RouteResolver } from './route-resolver.js';
 import { RuleScanner } from './rule-scanner.js';
@@ -64,6 +65,7 @@ export class CalculationGraph {
   private readonly activeRules: ActiveRulesCalculator;
   private readonly scanner: RuleScanner;
   private readonly members: IpSetMemberIndex;
+  private readonly services: ServiceIpSetIndex;
   private readonly resolver: PolicyResolver;
   /** None in whole-cluster mode (`hostname '*'`): routes only make sense for one node. */
   private readonly routes: RouteResolver | undefined;
@@ -83,15 +85,23 @@ export class CalculationGraph {
       onMemberRemoved: (id, m) => this.sequencer.onIpSetMemberRemoved(id, m),
     });
 
-    // RuleScanner ─ sets ─► EventSequencer (set first) ─► IpSetMemberIndex (members after)
+    // ServiceIpSetIndex ─ members of service sets (from EndpointSlices) ─► EventSequencer
+    this.services = new ServiceIpSetIndex({
+      onMemberAdded: (id, m) => this.sequencer.onIpSetMemberAdded(id, m),
+      onMemberRemoved: (id, m) => this.sequencer.onIpSetMemberRemoved(id, m),
+    });
+
+    // RuleScanner ─ sets ─► EventSequencer (set first) ─► IpSetMemberIndex or ServiceIpSetIndex (members after)
     //             ─ parsed policies/profiles ─► EventSequencer
     this.scanner = new RuleScanner({
       onIpSetActive: (set) => {
-        this.sequencer.onIpSetAdded(set.id, set.namedPort ? 'ip-and-port' : 'net');
-        this.members.onIpSetActive(set);
+        this.sequencer.onIpSetAdded(set.id, set.namedPort || set.servicePorts ? 'ip-and-port' : 'net');
+        if (set.service) this.services.onIpSetActive(set);
+        else this.members.onIpSetActive(set);
       },
       onIpSetInactive: (set) => {
-        this.members.onIpSetInactive(set);
+        if (set.service) this.services.onIpSetInactive(set);
+        else this.members.onIpSetInactive(set);
         this.sequencer.onIpSetRemoved(set.id);
       },
       onPolicyActive: (p) => this.sequencer.onPolicyActive(p),
@@ -211,6 +221,13 @@ export class CalculationGraph {
         const ns = valid(v, toNetworkSetModel);
         if (!ns) return this.members.onItemRemoved(id);
         this.members.onItemUpdate(id, ns.labels, ns.parentIds, { nets: ns.nets, ports: [] });
+        return;
+      }
+      case 'kubernetesendpointslices': {
+        const id = `slice:${parsed.namespace ?? 'default'}/${parsed.name}`;
+        const slice = valid(v, toEndpointSliceModel);
+        if (!slice) return this.services.onSliceRemoved(id);
+        this.services.onSliceUpdate(slice);
         return;
       }
       default:

@@ -17,6 +17,8 @@ export interface BackendRule {
   dstSelector: string;
   notSrcSelector: string;
   notDstSelector: string;
+  /** The policy's namespace (a `services` match without one means this namespace). */
+  namespace?: string;
 }
 
 export interface PolicyModel {
@@ -83,4 +85,21 @@ export interface IpSetData {
   /** Named-port sets only. */
   namedPort?: string;
   namedPortProtocol?: 'tcp' | 'udp' | 'sctp' | 'any';
+  /**
+   * Service sets only (`services: {name, namespace}` matches): `<namespace>/<name>`. Members come
+   * from the service's EndpointSlices, not from the selector: endpoint addresses (source), or
+   * `addr,proto:port` for each endpoint port (destination, `servicePorts`).
+   */
+  service?: string;
+  servicePorts?: boolean;
+}
+
+/** A Kubernetes EndpointSlice (`slice:<ns>/<name>`): the ready endpoints of one service. */
+export interface EndpointSliceModel {
+  id: string;
+  /** `<namespace>/<service name>`. */
+  service: string;
+  /** Host CIDRs (`10.0.0.1/32`). */
+  addresses: string[];
+  ports: { protocol: 'tcp' | 'udp' | 'sctp'; port: number }[];
 }

@@ -1,7 +1,7 @@
-import { isK8sDocument } from '../api/k8s-conversion.js';
+import { k8sStoredIdentity } from '../api/k8s-input.js';
 import { CALICO_API_VERSION, kindInfo } from '../api/kinds.js';
 import { prepareResource } from '../api/prepare.js';
-import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../api/types.js';
+import type { Resource } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 
 function invalid(subject: string, path: string, message: string): ValidationError {
@@ -59,10 +59,8 @@ export function deletedIdentity(doc: unknown, subject: string): Resource {
   }
   let kind = d.kind;
   let name = d.metadata.name;
-  if (isK8sDocument(d)) {
-    kind = d.kind === 'NetworkPolicy' ? 'NetworkPolicy' : 'Profile';
-    name = (d.kind === 'NetworkPolicy' ? K8S_POLICY_PREFIX : NAMESPACE_PROFILE_PREFIX) + name;
-  }
+  const stored = k8sStoredIdentity({ apiVersion: d.apiVersion, kind: d.kind, metadata: { name } });
+  if (stored) ({ kind, name } = stored);
   const info = kindInfo(kind);
   if (!info || info.storedAs) throw invalid(subject, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
   const namespace = info.namespaced ? d.metadata.namespace ?? 'default' : undefined;

@@ -5,7 +5,7 @@
  * what it can. Does not decide what is active or local: that is the graph's job.
  */
 import type {
-  EncapMode, EndpointPort, GlobalNetworkPolicySpec, HostEndpointSpec, IPPoolSpec, NetworkSetSpec, NodeSpec, ProfileSpec, Resource, Rule,
+  EncapMode, EndpointPort, KubernetesEndpointSliceSpec, GlobalNetworkPolicySpec, HostEndpointSpec, IPPoolSpec, NetworkSetSpec, NodeSpec, ProfileSpec, Resource, Rule,
   StagedNetworkPolicySpec, TierSpec, WorkloadEndpointSpec,
 } from '../api/types.js';
 import { convertK8sNetworkPolicy, type K8sNetworkPolicy } from '../api/k8s-conversion.js';
@@ -13,7 +13,7 @@ import { DEFAULT_TIER, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUN
 import { builtinResource } from '../api/builtins.js';
 import { formatCidr, formatIp, tryParseCidr, type Cidr } from '../net/cidr.js';
 import { protocolByNumber, protocolNumberOf } from '../net/protocols.js';
-import type { BackendRule, EndpointModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
+import type { BackendRule, EndpointModel, EndpointSliceModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
 import { entityRuleSelector, globalPolicySelector, namespacedPolicySelector } from './selector-composition.js';
 import type { HostIpUpdate, IpPoolUpdate, PolicyIdentity } from './types.js';
 
@@ -49,6 +49,7 @@ function rulesOf(rules: Rule[] | undefined, namespace: string | undefined): Back
     dstSelector: entityRuleSelector(rule?.destination, namespace),
     notSrcSelector: rule?.source?.notSelector ?? '',
     notDstSelector: rule?.destination?.notSelector ?? '',
+    ...(namespace !== undefined ? { namespace } : {}),
   }));
 }
 
@@ -208,6 +209,26 @@ export function toHostEndpointModel(res: Resource): EndpointModel {
   if (spec.interfaceName) e.interfaceName = spec.interfaceName;
   splitNets(spec.expectedIPs, e);
   return e;
+}
+
+/** KubernetesEndpointSlice → the ready endpoint addresses and ports of its service. */
+export function toEndpointSliceModel(res: Resource): EndpointSliceModel {
+  const spec = (res.spec ?? {}) as KubernetesEndpointSliceSpec;
+  const ns = res.metadata.namespace ?? 'default';
+  const addresses: string[] = [];
+  for (const e of Array.isArray(spec.endpoints) ? spec.endpoints : []) {
+    if (e?.conditions?.ready === false) continue;
+    for (const a of Array.isArray(e?.addresses) ? e.addresses : []) {
+      const c = toCidr(a);
+      if (c) addresses.push(c.cidr);
+    }
+  }
+  const ports: EndpointSliceModel['ports'] = [];
+  for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+    const protocol = String(p?.protocol ?? 'TCP').toLowerCase();
+    if ((protocol === 'tcp' || protocol === 'udp' || protocol === 'sctp') && typeof p?.port === 'number') ports.push({ protocol, port: p.port });
+  }
+  return { id: `slice:${ns}/${res.metadata.name}`, service: `${ns}/${spec.serviceName ?? ''}`, addresses, ports };
 }
 
 /** NetworkSet (namespaced: namespace label + `kns.<ns>` parent) or GlobalNetworkSet. */

@@ -1,9 +1,11 @@
 /**
  * Converts one backend rule (v3 rule + composed selectors) into a dataplane `ParsedRule` whose
  * selectors and named ports are replaced by IP-set IDs, plus the IP sets it needs (Felix's
- * `ruleToParsedRule`). Pure function over a selector cache; does not ref-count or emit anything
- * (that is the RuleScanner's job). Throws `RuleParseError` on an unparsable selector, port or net,
- * and on what cannot be enforced here (service and HTTP matches), so the policy fails closed.
+ * `ruleToParsedRule`). A `services` match becomes a service IP set (the service's endpoint
+ * addresses; on the destination, address+port pairs), filled from its EndpointSlices. Pure function
+ * over a selector cache; does not ref-count or emit anything (that is the RuleScanner's job).
+ * Throws `RuleParseError` on an unparsable selector, port or net, and on what cannot be enforced
+ * here (HTTP matches), so the policy fails closed.
  */
 import type { EntityRule, Port, Protocol, Rule } from '../api/types.js';
 import { protocolByNumber, protocolKey, protocolNumberOf } from '../net/protocols.js';
@@ -13,6 +15,9 @@ import type { BackendRule, IpSetData } from './model.js';
 import { toCidr } from './resource-converter.js';
 import { ruleText } from './rule-text.js';
 import type { ParsedRule, PortRange, RuleAction, RuleSide } from './types.js';
+
+/** The selector a service set carries: its members never come from it (nothing has this label). */
+const SERVICE_SET_SELECTOR = "has(brindle.io/service-set-never-a-label)";
 
 export class RuleParseError extends Error {
   constructor(message: string) {
@@ -110,8 +115,7 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
   if (typeof r !== 'object' || r === null) throw new RuleParseError(`rule ${br.index} is not an object`);
   const action = ACTIONS[r.action];
   if (!action) throw new RuleParseError(`invalid action ${JSON.stringify(r.action)}`);
-  // Not computable here (no Service endpoint index, no L7 proxy): ignoring them would widen the rule.
-  if (r.source?.services || r.destination?.services) throw new RuleParseError('service matches are not supported');
+  // Not computable here (no L7 proxy): ignoring it would widen the rule.
   if (r.http) throw new RuleParseError('HTTP matches are not supported');
   const ipSets: IpSetData[] = [];
   const selectorSet = (text: string): IpSetData => {
@@ -124,6 +128,15 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
     const sel = selectors.parse(selText === '' ? 'all()' : selText);
     const id = makeUniqueId('n', `${sel.uniqueId},${proto},${port}`);
     const set: IpSetData = { id, selectorId: sel.uniqueId, selector: sel, namedPort: port, namedPortProtocol: proto };
+    ipSets.push(set);
+    return set;
+  };
+  const serviceSet = (svc: unknown, ports: boolean): IpSetData => {
+    const { name, namespace } = (svc ?? {}) as { name?: unknown; namespace?: unknown };
+    if (typeof name !== 'string' || name === '' || (namespace !== undefined && typeof namespace !== 'string')) throw new RuleParseError(`invalid services match ${JSON.stringify(svc)}`);
+    const service = `${namespace ?? br.namespace ?? 'default'}/${name}`;
+    const sel = selectors.parse(SERVICE_SET_SELECTOR);
+    const set: IpSetData = { id: makeUniqueId('v', `${service},${ports ? 'ports' : 'addrs'}`), selectorId: sel.uniqueId, selector: sel, service, ...(ports ? { servicePorts: true } : {}) };
     ipSets.push(set);
     return set;
   };
@@ -156,9 +169,12 @@ export function parseRule(br: BackendRule, selectors: SelectorCache): ParsedRule
     if (neg !== '') put('notIpSetIds', [selectorSet(neg).id]);
     return Object.keys(o).length > 0 ? o : undefined;
   };
-  const src = side(r.source, br.srcSelector, br.notSrcSelector);
+  let src = side(r.source, br.srcSelector, br.notSrcSelector);
+  let dst = side(r.destination, br.dstSelector, br.notDstSelector);
+  // Validation keeps selectors, nets and (destination) ports away from `services`.
+  if (r.source?.services) src = { ...src, ipSetIds: [...(src?.ipSetIds ?? []), serviceSet(r.source.services, false).id] };
+  if (r.destination?.services) dst = { ...dst, namedPortIpSetIds: [...(dst?.namedPortIpSetIds ?? []), serviceSet(r.destination.services, true).id] };
   if (src) out.src = src;
-  const dst = side(r.destination, br.dstSelector, br.notDstSelector);
   if (dst) out.dst = dst;
   return { rule: out, ipSets };
 }

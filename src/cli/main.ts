@@ -5,6 +5,7 @@ import { register as registerCni } from './commands/cni.js';
 import { register as registerAgent } from './commands/agent.js';
 import { register as registerFlows } from './commands/flows.js';
 import { register as registerIpam } from './commands/ipam.js';
+import { register as registerKubeControllers } from './commands/kube-controllers.js';
 import { register as registerNode } from './commands/node.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerReport } from './commands/report.js';
@@ -64,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerFlows(program, ctx);
   registerReport(program, ctx);
   registerUi(program, ctx);
+  registerKubeControllers(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();

@@ -64,11 +64,20 @@ for (const c of CASES) {
   });
 }
 
+test('a services match becomes a service set: destination address+port pairs, source addresses', () => {
+  const dst = parse({ action: 'Allow', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } });
+  const src = parse({ action: 'Allow', source: { services: { name: 'kube-dns', namespace: 'kube-system' } } });
+  assert.equal(dst.dst?.namedPortIpSetIds?.length, 1);
+  assert.equal(dst.dst?.ipSetIds, undefined);
+  assert.equal(src.src?.ipSetIds?.length, 1);
+  assert.notEqual(src.src!.ipSetIds![0], dst.dst!.namedPortIpSetIds![0]);
+});
+
 test('an invalid selector, port or net, or an unenforceable match, is a RuleParseError', () => {
   assert.throws(() => parse({ action: 'Allow' }, 'a == '), RuleParseError);
   assert.throws(() => parse({ action: 'Allow', destination: { ports: ['no spaces allowed'] } }), RuleParseError);
   assert.throws(() => parse({ action: 'Allow', destination: { nets: ['10.0.0.300/8'] } }), RuleParseError);
-  assert.throws(() => parse({ action: 'Allow', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } }), /service matches/);
+  assert.throws(() => parse({ action: 'Allow', destination: { services: { name: 7 as never } } }), /invalid services match/);
   assert.throws(() => parse({ action: 'Allow', http: { methods: ['GET'] } }), /HTTP matches/);
   // Values of the wrong type (stored by a write that bypassed validation) are refused, not ignored:
   // ignoring an icmp type or a protocol would widen the rule.

@@ -94,6 +94,11 @@ export function named(s: string, proto: string, port: string): string {
   return makeUniqueId('n', `${sel(s)},${proto},${port}`);
 }
 
+/** IP-set ID of a service set (`services` match): `<ns>/<name>`, destination (ports) or source. */
+export function service(svc: string, ports: boolean): string {
+  return makeUniqueId('v', `${svc},${ports ? 'ports' : 'addrs'}`);
+}
+
 /** What a state is expected to produce (see `normalise`). */
 export interface Expected {
   /** Active policy keys; `!` suffix = fail-closed. */
@@ -126,7 +131,8 @@ export function normalise(s: CalcSnapshot): Expected {
   const ipSets: Record<string, string[]> = {};
   for (const [id, set] of [...s.ipSets].sort(([a], [b]) => (a < b ? -1 : 1))) {
     ipSets[id] = [...set.members].sort();
-    const want = id.startsWith('n:') ? 'ip-and-port' : 'net';
+    // Service sets (`v:`) are ip-and-port on the destination, net on the source (checked by services-match.test).
+    const want = id.startsWith('n:') ? 'ip-and-port' : id.startsWith('v:') ? set.type : 'net';
     if (set.type !== want) throw new Error(`IP set ${id} has type ${set.type}, want ${want}`);
   }
   const endpoints: Record<string, string> = {};

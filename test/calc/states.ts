@@ -5,7 +5,7 @@
  */
 import type { Resource } from '../../src/api/types.js';
 import { FELIX_STATES } from './felix-states.js';
-import { felixConfig, gnetset, gnp, hep, named, netset, node, np, pool, profile, sel, sgnp, sknp, snp, tier, wep, type Expected } from './state-builders.js';
+import { felixConfig, gnetset, gnp, hep, named, netset, node, np, pool, profile, sel, service, sgnp, sknp, snp, tier, wep, type Expected } from './state-builders.js';
 
 export interface State {
   name: string;
@@ -421,13 +421,13 @@ export const STATES: State[] = [
     expected: exp({ policies: ['default/_/everywhere'], ipSets: { [sel('app == "db"')]: ['10.0.0.2/32', '10.0.1.3/32'] } }),
   },
   {
-    name: 'service and HTTP matches cannot be enforced here: fail closed',
+    name: 'HTTP matches cannot be enforced here: fail closed; a services match is a service set (no slices: no members)',
     resources: [
       ...BASE,
       gnp('svc', { selector: "app == 'web'", egress: [{ action: 'Allow', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } }] }),
       gnp('http', { selector: "app == 'web'", ingress: [{ action: 'Allow', http: { methods: ['GET'] } }] }),
     ],
-    expected: exp({ policies: ['default/_/http!', 'default/_/svc!'], endpoints: { 'wep:ns1/w1': d(['default/_/http'], ['default/_/svc']) } }),
+    expected: exp({ policies: ['default/_/http!', 'default/_/svc'], ipSets: { [service('kube-system/kube-dns', true)]: [] }, endpoints: { 'wep:ns1/w1': d(['default/_/http'], ['default/_/svc']) } }),
   },
   {
     name: 'types defaulting and Log',
