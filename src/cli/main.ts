@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
 import { register as registerIpam } from './commands/ipam.js';
+import { register as registerLab } from './commands/lab.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
@@ -16,7 +17,7 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version exit 0; everything else commander reports is a usage error
@@ -55,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSelector(program, ctx);
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
+  registerLab(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
