@@ -50,6 +50,33 @@ export function namedPorts(serve: readonly ServePort[]): NonNullable<WorkloadEnd
   return serve.map((s) => ({ name: `serve-${s.port}-${s.protocol}`, protocol: s.protocol.toUpperCase() as 'TCP' | 'UDP', port: s.port }));
 }
 
+/**
+ * The WorkloadEndpoint with the pod's labels (over those the plugin set) and named ports, and the
+ * namespace's profile `kns.<ns>` (which carries the namespace's labels) if the plugin left it out.
+ */
+export function labelledEndpoint(wep: Resource<'WorkloadEndpoint', WorkloadEndpointSpec>, w: Pick<LabWorkload, 'namespace' | 'labels' | 'serve'>): Resource {
+  const labels = { ...(wep.metadata.labels ?? {}), ...w.labels };
+  const ports = namedPorts(w.serve);
+  const profiles = wep.spec.profiles ?? [];
+  const kns = `kns.${w.namespace}`;
+  return {
+    ...wep,
+    metadata: { ...wep.metadata, labels },
+    spec: { ...wep.spec, profiles: profiles.includes(kns) ? profiles : [kns, ...profiles], ...(ports.length > 0 ? { ports } : {}) },
+  } as Resource;
+}
+
+/** Sets the pod labels of a running workload (keeping what the plugin set), as a relabelled pod. */
+export async function relabelWorkload(ds: Datastore, w: LabWorkload, labels: Record<string, string>): Promise<void> {
+  const client = new ResourceClient(ds);
+  const { items } = await client.list('WorkloadEndpoint', w.namespace);
+  const wep = items.find((r) => (r.spec as WorkloadEndpointSpec).pod === w.name) as Resource<'WorkloadEndpoint', WorkloadEndpointSpec> | undefined;
+  if (!wep) throw new NotFoundError(`no WorkloadEndpoint for pod ${workloadKey(w)}`);
+  const kept = Object.fromEntries(Object.entries(wep.metadata.labels ?? {}).filter(([k]) => !(k in w.labels)));
+  w.labels = labels;
+  await client.apply(labelledEndpoint({ ...wep, metadata: { ...wep.metadata, labels: kept } }, w));
+}
+
 export function cniBinDir(node: LabNode): string {
   return join(node.runDir, 'cni', 'bin');
 }
@@ -136,9 +163,7 @@ export class LabWorkloads {
       const { items } = await client.list('WorkloadEndpoint', w.namespace);
       const wep = items.find((r) => (r.spec as WorkloadEndpointSpec).pod === w.name && ((r.spec as WorkloadEndpointSpec).node ?? w.node) === w.node) as Resource<'WorkloadEndpoint', WorkloadEndpointSpec> | undefined;
       if (wep) {
-        const labels = { ...(wep.metadata.labels ?? {}), ...w.labels };
-        const ports = namedPorts(w.serve);
-        await client.apply({ ...wep, metadata: { ...wep.metadata, labels }, spec: { ...wep.spec, ...(ports.length > 0 ? { ports } : {}) } } as Resource);
+        await client.apply(labelledEndpoint(wep, w));
         return;
       }
       if (Date.now() > deadline) throw new Error(`the CNI plugin wrote no WorkloadEndpoint for pod ${workloadKey(w)} on ${w.node}`);
