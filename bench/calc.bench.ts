@@ -45,7 +45,14 @@ class CountingDataplane implements DataplaneCallbacks {
   onRouteRemoved(): void { this.calls++; }
   onVtepUpdate(): void { this.calls++; }
   onVtepRemoved(): void { this.calls++; }
+  onHostIpUpdate(): void { this.calls++; }
+  onHostIpRemoved(): void { this.calls++; }
+  onIpPoolUpdate(): void { this.calls++; }
+  onIpPoolRemoved(): void { this.calls++; }
+  onConfigUpdate(): void { this.calls++; }
   onInSync(): void { this.calls++; }
+  batches = 0;
+  onBatchComplete(): void { this.batches++; }
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run builds the same cluster. */

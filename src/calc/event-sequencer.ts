@@ -3,16 +3,18 @@
  * state the other nodes report, remembers what was sent, and on `flush()` sends only the
  * difference, in dependency order:
  *
- *   up:   IP sets added → members added/removed → policies, profiles active → endpoints updated
- *         → VTEPs added → routes added
- *   down: routes removed → VTEPs removed → endpoints removed → policies, profiles inactive
- *         → IP sets removed
+ *   up:   config → IP sets added → members added/removed → policies, profiles active
+ *         → endpoints updated → host IPs, pools → VTEPs added → routes added
+ *   down: routes removed → VTEPs removed → pools, host IPs removed → endpoints removed
+ *         → policies, profiles inactive → IP sets removed
+ *   then: in-sync (once, after `markInSync()`), and `onBatchComplete()` if anything was sent.
  *
  * Several changes to one object between flushes coalesce into one message (or none if it ends
  * where it started). It does NOT compute anything; it only orders and de-duplicates.
  */
 import type {
-  ActivePolicy, ActiveProfile, DataplaneCallbacks, EndpointState, IpSetType, PolicyKey, RouteUpdate, VtepUpdate,
+  ActivePolicy, ActiveProfile, DataplaneCallbacks, EndpointState, FelixSettings, HostIpUpdate, IpPoolUpdate, IpSetType, PolicyKey, RouteUpdate,
+  VtepUpdate,
 } from './types.js';
 
 /** Desired vs sent for one kind of whole-object message. */
@@ -25,8 +27,9 @@ class Slot<T> {
     else this.desired.set(id, v);
     this.dirty.add(id);
   }
-  /** Sends updates for dirty objects that exist (and changed). */
-  flushUpdates(send: (v: T) => void): void {
+  /** Sends updates for dirty objects that exist (and changed); returns how many were sent. */
+  flushUpdates(send: (v: T) => void): number {
+    let n = 0;
     for (const id of this.dirty) {
       const v = this.desired.get(id);
       if (v === undefined) continue;
@@ -34,16 +37,21 @@ class Slot<T> {
       if (this.sent.get(id) === json) continue;
       this.sent.set(id, json);
       send(v);
+      n++;
     }
+    return n;
   }
-  /** Sends removals for dirty objects that are gone, then forgets the dirty marks. */
-  flushRemovals(send: (id: string) => void): void {
+  /** Sends removals for dirty objects that are gone, then forgets the dirty marks; returns how many. */
+  flushRemovals(send: (id: string) => void): number {
+    let n = 0;
     for (const id of this.dirty) {
       if (this.desired.has(id) || !this.sent.has(id)) continue;
       this.sent.delete(id);
       send(id);
+      n++;
     }
     this.dirty.clear();
+    return n;
   }
 }
 
@@ -59,6 +67,11 @@ export class EventSequencer {
   private readonly endpoints = new Slot<EndpointState>();
   private readonly vteps = new Slot<VtepUpdate>();
   private readonly routes = new Slot<RouteUpdate>();
+  private readonly hostIps = new Slot<HostIpUpdate>();
+  private readonly pools = new Slot<IpPoolUpdate>();
+  private readonly config = new Slot<FelixSettings>();
+  private inSyncPending = false;
+  private inSyncSent = false;
 
   constructor(private readonly dataplane: DataplaneCallbacks) {}
 
@@ -93,6 +106,16 @@ export class EventSequencer {
   onVtepRemoved(node: string): void { this.vteps.set(node, null); }
   onRouteUpdate(r: RouteUpdate): void { this.routes.set(r.dst, r); }
   onRouteRemoved(dst: string): void { this.routes.set(dst, null); }
+  onHostIpUpdate(h: HostIpUpdate): void { this.hostIps.set(h.node, h); }
+  onHostIpRemoved(node: string): void { this.hostIps.set(node, null); }
+  onIpPoolUpdate(p: IpPoolUpdate): void { this.pools.set(p.name, p); }
+  onIpPoolRemoved(name: string): void { this.pools.set(name, null); }
+  /** Settings are never removed: the graph always has some (Calico's defaults at least). */
+  onConfigUpdate(c: FelixSettings): void { this.config.set('', c); }
+  /** The next flush reports in-sync (once). */
+  markInSync(): void {
+    if (!this.inSyncSent) this.inSyncPending = true;
+  }
 
   private markMember(id: string, member: string): void {
     let d = this.dirtyMembers.get(id);
@@ -102,6 +125,8 @@ export class EventSequencer {
 
   flush(): void {
     const dp = this.dataplane;
+    let sent = this.config.flushUpdates((c) => dp.onConfigUpdate(c));
+    this.config.flushRemovals(() => {});
     // Up: new sets with their members, then member deltas of existing sets.
     for (const id of this.dirtySets) {
       const type = this.setTypes.get(id);
@@ -112,47 +137,62 @@ export class EventSequencer {
         continue;
       }
       dp.onIpSetAdded(id, type);
+      sent++;
       this.sentSets.add(id);
-      const sent = new Set<string>();
-      this.sentMembers.set(id, sent);
+      const members = new Set<string>();
+      this.sentMembers.set(id, members);
       for (const m of this.desiredMembers.get(id) ?? []) {
-        sent.add(m);
+        members.add(m);
         dp.onIpSetMemberAdded(id, m);
       }
       this.dirtyMembers.delete(id);
     }
     for (const [id, members] of this.dirtyMembers) {
       const desired = this.desiredMembers.get(id);
-      const sent = this.sentMembers.get(id);
-      if (!desired || !sent) continue;
+      const had = this.sentMembers.get(id);
+      if (!desired || !had) continue;
       for (const m of members) {
-        if (desired.has(m) && !sent.has(m)) {
-          sent.add(m);
+        if (desired.has(m) && !had.has(m)) {
+          had.add(m);
           dp.onIpSetMemberAdded(id, m);
-        } else if (!desired.has(m) && sent.has(m)) {
-          sent.delete(m);
+          sent++;
+        } else if (!desired.has(m) && had.has(m)) {
+          had.delete(m);
           dp.onIpSetMemberRemoved(id, m);
+          sent++;
         }
       }
     }
     this.dirtyMembers.clear();
-    this.policies.flushUpdates((p) => dp.onPolicyActive(p));
-    this.profiles.flushUpdates((p) => dp.onProfileActive(p));
-    this.endpoints.flushUpdates((e) => dp.onEndpointUpdate(e));
-    this.vteps.flushUpdates((v) => dp.onVtepUpdate(v));
-    this.routes.flushUpdates((r) => dp.onRouteUpdate(r));
+    sent += this.policies.flushUpdates((p) => dp.onPolicyActive(p));
+    sent += this.profiles.flushUpdates((p) => dp.onProfileActive(p));
+    sent += this.endpoints.flushUpdates((e) => dp.onEndpointUpdate(e));
+    sent += this.hostIps.flushUpdates((h) => dp.onHostIpUpdate(h));
+    sent += this.pools.flushUpdates((p) => dp.onIpPoolUpdate(p));
+    sent += this.vteps.flushUpdates((v) => dp.onVtepUpdate(v));
+    sent += this.routes.flushUpdates((r) => dp.onRouteUpdate(r));
     // Down: the reverse order.
-    this.routes.flushRemovals((dst) => dp.onRouteRemoved(dst));
-    this.vteps.flushRemovals((node) => dp.onVtepRemoved(node));
-    this.endpoints.flushRemovals((id) => dp.onEndpointRemoved(id));
-    this.policies.flushRemovals((key) => dp.onPolicyInactive(key));
-    this.profiles.flushRemovals((name) => dp.onProfileInactive(name));
+    sent += this.routes.flushRemovals((dst) => dp.onRouteRemoved(dst));
+    sent += this.vteps.flushRemovals((node) => dp.onVtepRemoved(node));
+    sent += this.pools.flushRemovals((name) => dp.onIpPoolRemoved(name));
+    sent += this.hostIps.flushRemovals((node) => dp.onHostIpRemoved(node));
+    sent += this.endpoints.flushRemovals((id) => dp.onEndpointRemoved(id));
+    sent += this.policies.flushRemovals((key) => dp.onPolicyInactive(key));
+    sent += this.profiles.flushRemovals((name) => dp.onProfileInactive(name));
     for (const id of this.dirtySets) {
       if (this.setTypes.has(id) || !this.sentSets.has(id)) continue;
       this.sentSets.delete(id);
       this.sentMembers.delete(id);
       dp.onIpSetRemoved(id);
+      sent++;
     }
     this.dirtySets.clear();
+    if (this.inSyncPending) {
+      this.inSyncPending = false;
+      this.inSyncSent = true;
+      dp.onInSync();
+      sent++;
+    }
+    if (sent > 0) dp.onBatchComplete();
   }
 }

@@ -49,6 +49,7 @@ const KIND_WORDS: Record<string, string> = {
   GlobalNetworkPolicy: 'global policy',
   StagedNetworkPolicy: 'staged policy',
   StagedGlobalNetworkPolicy: 'staged global policy',
+  StagedKubernetesNetworkPolicy: 'staged Kubernetes policy',
 };
 
 function policy(p: PolicyStep): string[] {

@@ -185,7 +185,7 @@ export class FlowEvaluator {
 
   private programPolicy(key: string, direction: Direction): ProgramPolicy {
     const policy: ActivePolicy = this.snapshot.policies.get(key) ?? missingPolicy(key);
-    const staged = policy.identity.kind.startsWith('Staged');
+    const staged = policy.staged === true || policy.identity.kind.startsWith('Staged');
     const rules = policy.failClosed || staged ? [] : this.compile(`p|${direction}|${key}`, direction === 'ingress' ? policy.inbound : policy.outbound);
     return { policy, staged, rules };
   }

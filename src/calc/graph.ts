@@ -2,9 +2,10 @@
  * The calculation graph: datastore updates in, this node's desired policy state out. This file
  * only builds the nodes and connects them (Felix's `calc_graph.go`); each node documents what it
  * does. Updates are `{key, value | null}` (null = absent); output depends only on the current
- * state, never on the order updates arrived in. Nothing is sent until `flush()` (`onInSync()`
- * flushes, then reports in-sync once); a dataplane may receive output before in-sync but must not
- * program the kernel until it sees `onInSync`.
+ * state, never on the order updates arrived in. Nothing is sent until `flush()`; each flush that
+ * sends something is one batch ending in `onBatchComplete()` (`onInSync()` flushes and reports
+ * in-sync once, inside that batch); a dataplane may receive output before in-sync but must not
+ * program the kernel until it sees `onInSync`. See types.ts for the whole output contract.
  *
  *   onUpdates ─► dispatch by key ─┬─ tiers, policies ─────────► PolicySorter (ordering metadata)
  *                                 ├─ policies, profiles ──────► ActiveRulesCalculator
@@ -15,7 +16,8 @@
  *                         └ policy ⇄ endpoint matches ─► PolicyResolver ─ endpoints ─► EventSequencer
  *   RuleScanner ─ IP set needed/unneeded ─► EventSequencer + IpSetMemberIndex ─ members ─► EventSequencer
  *   nodes, pools, IPAM blocks, workloads ─► RouteResolver ─ routes, VTEPs ─► EventSequencer
- *   EventSequencer ─ flush(), dependency order ─► DataplaneCallbacks
+ *   nodes (host IPs), pools, FelixConfiguration default + node.<name> ─────────► EventSequencer
+ *   EventSequencer ─ flush(), dependency order, batch boundary ─► DataplaneCallbacks
  */
 import { parseResourceKey } from '../api/kinds.js';
 import type { Resource } from '../api/types.js';
@@ -26,10 +28,11 @@ import type { EndpointModel, PolicyModel } from './model.js';
 import { PolicyResolver } from './policy-resolver.js';
 import { policyMeta, PolicySorter, sameMeta } from './policy-sorter.js';
 import {
-  toHostEndpointModel, toNetworkSetModel, toPolicyModel, toProfileModel, toTierModel, toWorkloadEndpointModel,
+  toHostEndpointModel, toHostIp, toIpPool, toNetworkSetModel, toPolicyModel, toProfileModel, toTierModel, toWorkloadEndpointModel,
 } from './resource-converter.js';
 import { RouteResolver } from './route-resolver.js';
 import { RuleScanner } from './rule-scanner.js';
+import { felixSettings, GLOBAL_FELIX_CONFIG, nodeFelixConfigName } from './felix-settings.js';
 import type { DataplaneCallbacks, PolicyKey } from './types.js';
 
 /** IPAM allocation blocks: their values (`{cidr, affinity, ...}`) give block routes. */
@@ -67,7 +70,8 @@ export class CalculationGraph {
   /** Datastore key → policy key (a policy's key changes when its tier does). */
   private readonly policyKeys = new Map<string, PolicyKey>();
   private readonly localEndpoints = new Set<string>();
-  private inSyncSent = false;
+  /** FelixConfiguration specs this node reads: `default` and `node.<hostname>`. */
+  private readonly felixConfigs = new Map<string, Record<string, unknown>>();
 
   constructor(private readonly opts: GraphOptions, private readonly dataplane: DataplaneCallbacks) {
     // EventSequencer ─► dataplane
@@ -107,8 +111,8 @@ export class CalculationGraph {
       onPolicyMatchStopped: (key, ep) => this.resolver.onPolicyMatchStopped(key, ep),
     });
 
-    // PolicyResolver (reads PolicySorter, effective labels) ─ endpoints ─► EventSequencer
-    this.resolver = new PolicyResolver(this.sorter, (id) => this.activeRules.effectiveLabels(id), {
+    // PolicyResolver (reads PolicySorter) ─ endpoints ─► EventSequencer
+    this.resolver = new PolicyResolver(this.sorter, {
       onEndpointUpdate: (e) => this.sequencer.onEndpointUpdate(e),
       onEndpointRemoved: (id) => this.sequencer.onEndpointRemoved(id),
     });
@@ -122,18 +126,35 @@ export class CalculationGraph {
         onVtepRemoved: (node) => this.sequencer.onVtepRemoved(node),
       });
     }
+    // Calico's defaults until a FelixConfiguration says otherwise: a dataplane always has settings.
+    this.updateConfig();
+  }
+
+  /**
+   * Effective labels (own + inherited from profiles) of a local endpoint, from the graph's model.
+   * Not part of the dataplane stream (no dataplane reads them); for explain/matrix and display.
+   */
+  endpointLabels(id: string): Record<string, string> | undefined {
+    const eff = this.activeRules.effectiveLabels(id);
+    if (!eff) return undefined;
+    const out: Record<string, string> = {};
+    for (const k of [...eff.keys()].sort()) out[k] = eff.get(k)!;
+    return out;
+  }
+
+  /** IDs of the endpoints this graph computes (this node's, or all with hostname `*`). */
+  localEndpointIds(): string[] {
+    return [...this.localEndpoints];
   }
 
   onUpdates(updates: Update[]): void {
     for (const u of updates) this.onUpdate(u);
   }
 
+  /** The datastore has been read completely: flush, reporting in-sync (once) in this batch. */
   onInSync(): void {
+    this.sequencer.markInSync();
     this.flush();
-    if (!this.inSyncSent) {
-      this.inSyncSent = true;
-      this.dataplane.onInSync();
-    }
   }
 
   flush(): void {
@@ -148,22 +169,34 @@ export class CalculationGraph {
     if (!parsed) return; // Other IPAM keys (affinities, handles) and unknown keys.
     const v = u.value as Resource | null;
     switch (parsed.plural) {
-      case 'nodes':
+      case 'nodes': {
+        const h = valid(v, toHostIp);
+        if (h) this.sequencer.onHostIpUpdate(h);
+        else this.sequencer.onHostIpRemoved(parsed.name);
         return this.routes?.onNodeUpdate(parsed.name, v);
-      case 'ippools':
+      }
+      case 'ippools': {
+        const pool = valid(v, toIpPool);
+        if (pool) this.sequencer.onIpPoolUpdate(pool);
+        else this.sequencer.onIpPoolRemoved(parsed.name);
         return this.routes?.onPoolUpdate(parsed.name, v);
+      }
+      case 'felixconfigurations':
+        return this.onFelixConfiguration(parsed.name, v);
       case 'tiers':
         if (this.sorter.onTierUpdate(parsed.name, valid(v, toTierModel))) this.resolver.onTierChanged(parsed.name);
         return;
       case 'networkpolicies':
       case 'globalnetworkpolicies':
+      case 'stagednetworkpolicies':
+      case 'stagedglobalnetworkpolicies':
+      case 'stagedkubernetesnetworkpolicies':
         this.onPolicy(u.key, valid(v, toPolicyModel));
         return;
       case 'profiles': {
         const p = valid(v, toProfileModel);
         this.members.onParentUpdate(parsed.name, p ? p.labelsToApply : null);
         this.activeRules.onProfileUpdate(parsed.name, p);
-        this.resolver.onProfileLabelsChanged(parsed.name);
         return;
       }
       case 'workloadendpoints':
@@ -181,8 +214,22 @@ export class CalculationGraph {
         return;
       }
       default:
-        return; // Staged policies are never enforced; other kinds do not affect policy.
+        return; // Other kinds do not affect this node's dataplane.
     }
+  }
+
+  private onFelixConfiguration(name: string, v: Resource | null): void {
+    const wanted = name === GLOBAL_FELIX_CONFIG || (this.opts.hostname !== '*' && name === nodeFelixConfigName(this.opts.hostname));
+    if (!wanted) return;
+    const spec = v && typeof v.spec === 'object' && v.spec !== null ? (v.spec as Record<string, unknown>) : undefined;
+    if (spec) this.felixConfigs.set(name, spec);
+    else this.felixConfigs.delete(name);
+    this.updateConfig();
+  }
+
+  private updateConfig(): void {
+    const perNode = this.opts.hostname === '*' ? undefined : this.felixConfigs.get(nodeFelixConfigName(this.opts.hostname));
+    this.sequencer.onConfigUpdate(felixSettings(this.felixConfigs.get(GLOBAL_FELIX_CONFIG), perNode));
   }
 
   private onPolicy(resourceKey: string, policy: PolicyModel | null): void {
@@ -222,7 +269,7 @@ export class CalculationGraph {
 }
 
 /** Felix's ValidationFilter: a value that cannot be read is treated as absent. */
-function valid<T>(v: Resource | null, convert: (r: Resource) => T): T | null {
+function valid<T>(v: Resource | null, convert: (r: Resource) => T | null): T | null {
   if (v === null || typeof v !== 'object' || typeof v.metadata?.name !== 'string') return null;
   try {
     return convert(v);

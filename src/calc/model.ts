@@ -34,6 +34,8 @@ export interface PolicyModel {
   applyOnForward: boolean;
   /** `performanceHints: [AssumeNeededOnEveryNode]`: active on every node, matching or not. */
   assumeNeededOnEveryNode: boolean;
+  /** A staged policy: evaluated for flow logs and explain, never enforced. */
+  staged?: boolean;
 }
 
 export interface ProfileModel {

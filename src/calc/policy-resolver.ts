@@ -22,20 +22,16 @@ export class PolicyResolver {
   private readonly endpoints = new Map<string, EndpointModel>();
   private readonly policiesOfEndpoint = new Map<string, Set<PolicyKey>>();
   private readonly endpointsOfPolicy = new Map<PolicyKey, Set<string>>();
-  private readonly endpointsOfProfile = new Map<string, Set<string>>();
   private readonly dirty = new Set<string>();
 
   constructor(
     private readonly sorter: PolicySorter,
-    private readonly effectiveLabels: (endpointId: string) => ReadonlyMap<string, string> | undefined,
     private readonly callbacks: PolicyResolverCallbacks,
   ) {}
 
   onEndpointUpdate(id: string, endpoint: EndpointModel | null): void {
-    for (const p of this.endpoints.get(id)?.profileIds ?? []) this.endpointsOfProfile.get(p)?.delete(id);
     if (endpoint) {
       this.endpoints.set(id, endpoint);
-      for (const p of endpoint.profileIds) link(this.endpointsOfProfile, p, id);
     } else {
       this.endpoints.delete(id);
     }
@@ -71,11 +67,6 @@ export class PolicyResolver {
     }
   }
 
-  /** A profile's labels changed: endpoints listing it show new effective labels. */
-  onProfileLabelsChanged(name: string): void {
-    for (const id of this.endpointsOfProfile.get(name) ?? []) this.dirty.add(id);
-  }
-
   flush(): void {
     for (const id of this.dirty) {
       const ep = this.endpoints.get(id);
@@ -87,9 +78,6 @@ export class PolicyResolver {
 
   private endpointState(ep: EndpointModel): EndpointState {
     const tiers = this.resolveTiers(ep.id);
-    const labels: Record<string, string> = {};
-    const eff = this.effectiveLabels(ep.id) ?? ep.labels;
-    for (const k of [...eff.keys()].sort()) labels[k] = eff.get(k)!;
     const out: EndpointState = {
       id: ep.id,
       kind: ep.kind,
@@ -99,7 +87,6 @@ export class PolicyResolver {
       ipv6Nets: ep.ipv6Nets,
       profileIds: ep.profileIds,
       tiers: tiers.normal,
-      labels,
     };
     if (ep.namespace !== undefined) out.namespace = ep.namespace;
     if (ep.interfaceName !== undefined) out.interfaceName = ep.interfaceName;

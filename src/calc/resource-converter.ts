@@ -5,14 +5,16 @@
  * what it can. Does not decide what is active or local: that is the graph's job.
  */
 import type {
-  EndpointPort, GlobalNetworkPolicySpec, HostEndpointSpec, NetworkSetSpec, ProfileSpec, Resource, Rule, TierSpec, WorkloadEndpointSpec,
+  EncapMode, EndpointPort, GlobalNetworkPolicySpec, HostEndpointSpec, IPPoolSpec, NetworkSetSpec, NodeSpec, ProfileSpec, Resource, Rule,
+  StagedNetworkPolicySpec, TierSpec, WorkloadEndpointSpec,
 } from '../api/types.js';
+import { convertK8sNetworkPolicy, type K8sNetworkPolicy } from '../api/k8s-conversion.js';
 import { DEFAULT_TIER, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_PROFILE_PREFIX } from '../api/types.js';
 import { builtinResource } from '../api/builtins.js';
-import { formatCidr, tryParseCidr } from '../net/cidr.js';
+import { formatCidr, formatIp, tryParseCidr, type Cidr } from '../net/cidr.js';
 import type { BackendRule, EndpointModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
 import { entityRuleSelector, globalPolicySelector, namespacedPolicySelector } from './selector-composition.js';
-import type { PolicyIdentity } from './types.js';
+import type { HostIpUpdate, IpPoolUpdate, PolicyIdentity } from './types.js';
 
 /** A built-in resource (tiers `default`/`kube-admin`/`kube-baseline`, profile `projectcalico-default-allow`) as a model. */
 export function builtinTierModel(name: string): TierModel | undefined {
@@ -63,20 +65,48 @@ function governs(spec: GlobalNetworkPolicySpec): { ingress: boolean; egress: boo
   };
 }
 
-/** NetworkPolicy or GlobalNetworkPolicy → PolicyModel. Staged kinds are not enforced: callers skip them. */
-export function toPolicyModel(res: Resource): PolicyModel {
+/** Staged policies' keys carry this before the name, so a staged and an enforced policy never collide (Felix's `staged:`). */
+export const STAGED_NAME_PREFIX = 'staged:';
+
+/**
+ * NetworkPolicy, GlobalNetworkPolicy or a staged kind → PolicyModel. A staged policy is modelled
+ * like the policy it stages (StagedKubernetesNetworkPolicy through the Kubernetes conversion) and
+ * marked `staged`; only `stagedAction: Set` is modelled (null for Delete/Learn/Ignore, which stage
+ * no rules of their own).
+ */
+export function toPolicyModel(res: Resource): PolicyModel | null {
+  if (res.kind.startsWith('Staged')) return toStagedPolicyModel(res);
+  return enforcedPolicyModel(res, res.kind as PolicyIdentity['kind'], res.metadata.name);
+}
+
+function toStagedPolicyModel(res: Resource): PolicyModel | null {
+  const action = (res.spec as StagedNetworkPolicySpec | undefined)?.stagedAction ?? 'Set';
+  if (action !== 'Set') return null;
+  let base: Resource = res;
+  if (res.kind === 'StagedKubernetesNetworkPolicy') {
+    const { stagedAction: _a, ...spec } = (res.spec ?? {}) as Record<string, unknown>;
+    base = convertK8sNetworkPolicy({ ...res, spec } as unknown as K8sNetworkPolicy);
+  }
+  const namespaced = res.kind !== 'StagedGlobalNetworkPolicy';
+  const model = enforcedPolicyModel({ ...base, kind: namespaced ? 'NetworkPolicy' : 'GlobalNetworkPolicy' }, res.kind as PolicyIdentity['kind'], base.metadata.name);
+  model.key = policyKey(model.identity.tier, STAGED_NAME_PREFIX + base.metadata.name, model.identity.namespace);
+  model.staged = true;
+  return model;
+}
+
+function enforcedPolicyModel(res: Resource, kind: PolicyIdentity['kind'], name: string): PolicyModel {
   const spec = (res.spec ?? {}) as GlobalNetworkPolicySpec;
   const namespaced = res.kind === 'NetworkPolicy';
   const namespace = namespaced ? res.metadata.namespace ?? 'default' : undefined;
   const tier = spec.tier || DEFAULT_TIER;
-  const identity: PolicyIdentity = { kind: res.kind as PolicyIdentity['kind'], tier, name: res.metadata.name };
+  const identity: PolicyIdentity = { kind, tier, name };
   if (namespace !== undefined) identity.namespace = namespace;
   const selector = namespaced
     ? namespacedPolicySelector(spec.selector, namespace!, spec.serviceAccountSelector)
     : globalPolicySelector(spec.selector, spec.namespaceSelector, spec.serviceAccountSelector);
   const g = governs(spec);
   const model: PolicyModel = {
-    key: policyKey(tier, res.metadata.name, namespace),
+    key: policyKey(tier, name, namespace),
     identity,
     selector,
     governsIngress: g.ingress,
@@ -194,4 +224,45 @@ export function toNetworkSetModel(res: Resource): NetworkSetModel {
     return { id: `netset:${ns}/${res.metadata.name}`, labels, parentIds: [NAMESPACE_PROFILE_PREFIX + ns], nets };
   }
   return { id: `gnetset:${res.metadata.name}`, labels, parentIds: [], nets };
+}
+
+/** A node's underlay addresses: BGP addresses first (with the subnet CrossSubnet needs), else the first IPv4 of `addresses`. */
+export function nodeAddresses(spec: NodeSpec | undefined): { ipv4?: string; ipv4Subnet?: Cidr; ipv6?: string } {
+  const out: { ipv4?: string; ipv4Subnet?: Cidr; ipv6?: string } = {};
+  const bgp4 = spec?.bgp?.ipv4Address ? tryParseCidr(spec.bgp.ipv4Address, { allowBareIp: true }) : undefined;
+  if (bgp4 && bgp4.family === 4) {
+    out.ipv4 = formatIp({ family: 4, value: bgp4.address });
+    out.ipv4Subnet = bgp4;
+  } else {
+    const addrs = Array.isArray(spec?.addresses) ? spec.addresses : [];
+    const addr = addrs.map((a) => tryParseCidr(String(a?.address), { allowBareIp: true })).find((c) => c?.family === 4);
+    if (addr) out.ipv4 = formatIp({ family: 4, value: addr.address });
+  }
+  const bgp6 = spec?.bgp?.ipv6Address ? tryParseCidr(spec.bgp.ipv6Address, { allowBareIp: true }) : undefined;
+  if (bgp6 && bgp6.family === 6) out.ipv6 = formatIp({ family: 6, value: bgp6.address });
+  return out;
+}
+
+/** Node → host IPs, or null when it has none. */
+export function toHostIp(res: Resource): HostIpUpdate | null {
+  const a = nodeAddresses(res.spec as NodeSpec | undefined);
+  if (a.ipv4 === undefined && a.ipv6 === undefined) return null;
+  const h: HostIpUpdate = { node: res.metadata.name };
+  if (a.ipv4 !== undefined) h.ipv4 = a.ipv4;
+  if (a.ipv6 !== undefined) h.ipv6 = a.ipv6;
+  return h;
+}
+
+const ENCAP_MODES: readonly EncapMode[] = ['Never', 'Always', 'CrossSubnet'];
+
+/** IPPool → what the dataplane needs; null when its CIDR cannot be read. */
+export function toIpPool(res: Resource): IpPoolUpdate | null {
+  const spec = (res.spec ?? {}) as IPPoolSpec;
+  const c = typeof spec.cidr === 'string' ? tryParseCidr(spec.cidr) : undefined;
+  if (!c) return null;
+  const mode = (m: unknown): EncapMode => ENCAP_MODES.find((x) => x === m) ?? 'Never';
+  return {
+    name: res.metadata.name, cidr: formatCidr(c), family: c.family,
+    natOutgoing: spec.natOutgoing === true, vxlanMode: mode(spec.vxlanMode), ipipMode: mode(spec.ipipMode), disabled: spec.disabled === true,
+  };
 }

@@ -13,6 +13,7 @@
  */
 import { blockFor, cidrContains, cidrCovers, familyBits, formatCidr, formatIp, ipAt, tryParseCidr, tryParseIp, type Cidr } from '../net/cidr.js';
 import type { IPPoolSpec, NodeSpec, Resource } from '../api/types.js';
+import { nodeAddresses } from './resource-converter.js';
 import type { RouteType, RouteUpdate, VtepUpdate } from './types.js';
 import { createHash } from 'node:crypto';
 
@@ -224,14 +225,9 @@ export class RouteResolver {
 
 function nodeInfo(spec: NodeSpec | undefined): NodeInfo {
   const info: NodeInfo = {};
-  const bgp = spec?.bgp?.ipv4Address ? tryParseCidr(spec.bgp.ipv4Address, { allowBareIp: true }) : undefined;
-  if (bgp && bgp.family === 4) {
-    info.ip = formatIp({ family: 4, value: bgp.address });
-    info.subnet = bgp;
-  } else {
-    const addr = (spec?.addresses ?? []).map((a) => tryParseCidr(a.address, { allowBareIp: true })).find((c) => c?.family === 4);
-    if (addr) info.ip = formatIp({ family: 4, value: addr.address });
-  }
+  const a = nodeAddresses(spec);
+  if (a.ipv4 !== undefined) info.ip = a.ipv4;
+  if (a.ipv4Subnet !== undefined) info.subnet = a.ipv4Subnet;
   const tunnel = spec?.ipv4VXLANTunnelAddr ? tryParseCidr(spec.ipv4VXLANTunnelAddr, { allowBareIp: true }) : undefined;
   if (tunnel) info.tunnelIP = formatIp({ family: tunnel.family, value: tunnel.address });
   if (spec?.vxlanTunnelMACAddr) info.mac = spec.vxlanTunnelMACAddr.toLowerCase();

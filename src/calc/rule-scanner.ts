@@ -46,6 +46,7 @@ export class RuleScanner {
       if (policy.preDNAT) out.preDNAT = true;
       if (policy.applyOnForward) out.applyOnForward = true;
       if (s.failed) out.failClosed = true;
+      if (policy.staged) out.staged = true;
       this.callbacks.onPolicyActive(out);
     });
   }

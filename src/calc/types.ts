@@ -1,12 +1,44 @@
 /**
- * What the calculation layer tells a dataplane (the contract between `calc` and its consumers: the
- * node agent's dataplane, `brindle policy explain|matrix|preview`, and test fakes). Modelled on
- * Felix's `ToDataplane` messages. Selectors in rules are already replaced by IP-set IDs.
+ * What the calculation layer tells a dataplane: the contract between `calc` and its consumers (the
+ * node agent's dataplane, `brindle policy explain|matrix|preview`, flow logs, test fakes). Modelled
+ * on Felix's `ToDataplane` messages. Selectors in rules are already replaced by IP-set IDs.
  *
- * Ordering contract (the sequencer guarantees it): an IP set is added before any policy that
- * references it and removed after the last such policy; a policy/profile is active before any
- * endpoint that lists it and inactive only after no endpoint lists it.
+ * Batches. Output arrives in batches: every call between two `onBatchComplete()` calls is one
+ * batch, and a batch is a consistent picture of the datastore (a dataplane applies it as ONE kernel
+ * transaction at `onBatchComplete`). The graph ends a batch after each flush that sent something;
+ * an empty flush sends nothing, not even `onBatchComplete`.
+ *
+ * In-sync. `onInSync()` comes once, inside the batch that first reflects a complete datastore,
+ * before that batch's `onBatchComplete()`. A dataplane may record earlier batches but must not
+ * program the kernel (nor delete what it does not know) before it has seen in-sync.
+ *
+ * Ordering contract (the sequencer guarantees it, SnapshotDataplane checks it), within a batch:
+ *   up:   config → IP sets added → members added/removed → policies, profiles active
+ *         → endpoints updated → host IPs, pools → VTEPs → routes
+ *   down: routes removed → VTEPs removed → pools, host IPs removed → endpoints removed
+ *         → policies, profiles inactive → IP sets removed
+ * so an IP set is added before any policy that references it and removed after the last such
+ * policy, a policy/profile is active before any endpoint lists it and inactive only after no
+ * endpoint lists it, a VTEP exists while a VXLAN route uses it, and `onConfigUpdate` comes before
+ * anything else in the first batch (a dataplane always has settings).
+ *
+ * Pairs are symmetric: `…Update`/`…Active` carries the whole new object (a repeat replaces it),
+ * `…Removed`/`…Inactive` names one that was sent. Nothing is sent that did not change.
+ *
+ * Staged policies (Staged*NetworkPolicy with stagedAction Set) are sent like others with
+ * `staged: true` and appear in endpoint tiers in their evaluation order. They are never enforced:
+ * an enforcing dataplane gives them no verdict (flow logs/explain compute "pending" verdicts from
+ * them), and a tier whose policies for a direction are all staged passes at its end instead of
+ * applying its default action (Felix: `model.KindIsStaged`).
+ *
+ * Not sent: endpoint labels (they change often and no dataplane reads them; explain/matrix get
+ * them from the graph's model, `CalculationGraph.endpointLabels`, see `CalcSnapshot.labels`).
  */
+
+import type { EncapMode } from '../api/types.js';
+import type { FelixSettings } from './felix-settings.js';
+
+export type { FelixSettings } from './felix-settings.js';
 
 export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
 
@@ -57,7 +89,7 @@ export interface ParsedRule {
 export type PolicyKey = string;
 
 export interface PolicyIdentity {
-  kind: 'NetworkPolicy' | 'GlobalNetworkPolicy' | 'StagedNetworkPolicy' | 'StagedGlobalNetworkPolicy';
+  kind: 'NetworkPolicy' | 'GlobalNetworkPolicy' | 'StagedNetworkPolicy' | 'StagedGlobalNetworkPolicy' | 'StagedKubernetesNetworkPolicy';
   tier: string;
   name: string;
   namespace?: string;
@@ -74,6 +106,8 @@ export interface ActivePolicy {
   applyOnForward?: boolean;
   /** Missing or invalid in the datastore but still referenced: deny everything (fail closed). */
   failClosed?: boolean;
+  /** A staged policy (key `<tier>/<ns or _>/staged:<name>`): never enforced, see the contract above. */
+  staged?: boolean;
 }
 
 export interface ActiveProfile {
@@ -118,8 +152,25 @@ export interface EndpointState extends EndpointIdentity {
   untrackedTiers?: TierInfo[];
   preDNATTiers?: TierInfo[];
   forwardTiers?: TierInfo[];
-  /** Effective labels (own + inherited), for display. */
-  labels: Record<string, string>;
+}
+
+/** A node's own addresses (Node `spec.bgp.ipv4Address`/`ipv6Address`, else its first IPv4 `addresses`). */
+export interface HostIpUpdate {
+  node: string;
+  ipv4?: string;
+  ipv6?: string;
+}
+
+/** An IP pool as the dataplane needs it (NAT-outgoing sets, encapsulation). Disabled pools are sent too. */
+export interface IpPoolUpdate {
+  name: string;
+  /** Masked CIDR string. */
+  cidr: string;
+  family: 4 | 6;
+  natOutgoing: boolean;
+  vxlanMode: EncapMode;
+  ipipMode: EncapMode;
+  disabled: boolean;
 }
 
 export type IpSetType = 'ip' | 'ip-and-port' | 'net';
@@ -146,8 +197,10 @@ export interface VtepUpdate {
   mac: string;
 }
 
-/** The callbacks a dataplane implements; calls arrive in the order described above. */
+/** The callbacks a dataplane implements; calls arrive in batches and in the order described above. */
 export interface DataplaneCallbacks {
+  /** Merged FelixConfiguration (`default` + `node.<name>` + Calico defaults); whole settings each time. */
+  onConfigUpdate(settings: FelixSettings): void;
   onIpSetAdded(id: string, type: IpSetType): void;
   onIpSetMemberAdded(id: string, member: string): void;
   onIpSetMemberRemoved(id: string, member: string): void;
@@ -158,11 +211,18 @@ export interface DataplaneCallbacks {
   onProfileInactive(name: string): void;
   onEndpointUpdate(endpoint: EndpointState): void;
   onEndpointRemoved(id: string): void;
+  onHostIpUpdate(host: HostIpUpdate): void;
+  onHostIpRemoved(node: string): void;
+  onIpPoolUpdate(pool: IpPoolUpdate): void;
+  onIpPoolRemoved(name: string): void;
   onRouteUpdate(route: RouteUpdate): void;
   onRouteRemoved(dst: string): void;
   onVtepUpdate(vtep: VtepUpdate): void;
   onVtepRemoved(node: string): void;
+  /** Once: the batch being delivered is the first complete picture (comes before its onBatchComplete). */
   onInSync(): void;
+  /** End of a batch: apply everything received since the previous one as one transaction. */
+  onBatchComplete(): void;
 }
 
 /** A full picture of calculation output at one instant (what a fake dataplane accumulates). */
@@ -173,5 +233,10 @@ export interface CalcSnapshot {
   endpoints: Map<string, EndpointState>;
   routes: Map<string, RouteUpdate>;
   vteps: Map<string, VtepUpdate>;
+  hostIps: Map<string, HostIpUpdate>;
+  pools: Map<string, IpPoolUpdate>;
+  config: FelixSettings | undefined;
+  /** Effective labels (own + inherited) of endpoints, from the graph's model (not from the output stream). */
+  labels: Map<string, Record<string, string>>;
   inSync: boolean;
 }

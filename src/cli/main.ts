@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
+import { register as registerAgent } from './commands/agent.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerLab } from './commands/lab.js';
 import { register as registerPolicy } from './commands/policy.js';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
   registerLab(program, ctx);
+  registerAgent(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();

@@ -21,7 +21,7 @@ function tier(name: string, ingress: string[], egress: string[] = [], defaultAct
 }
 
 function wep(ns: string, name: string, ip: string, tiers: TierInfo[], profileIds = ['allow-all']): EndpointState {
-  return { id: `wep:${ns}/${name}`, kind: 'workload', name, namespace: ns, node: 'n1', ipv4Nets: [`${ip}/32`], ipv6Nets: [], profileIds, tiers, labels: {} };
+  return { id: `wep:${ns}/${name}`, kind: 'workload', name, namespace: ns, node: 'n1', ipv4Nets: [`${ip}/32`], ipv6Nets: [], profileIds, tiers };
 }
 
 function snapshot(eps: EndpointState[], policies: ActivePolicy[], ipSets: Record<string, { type: 'ip' | 'net' | 'ip-and-port'; members: string[] }> = {}, profiles: ActiveProfile[] = [ALLOW_ALL]): CalcSnapshot {
@@ -32,6 +32,10 @@ function snapshot(eps: EndpointState[], policies: ActivePolicy[], ipSets: Record
     endpoints: new Map(eps.map((e) => [e.id, e])),
     routes: new Map(),
     vteps: new Map(),
+    hostIps: new Map(),
+    pools: new Map(),
+    config: undefined,
+    labels: new Map(),
     inSync: true,
   };
 }
@@ -127,7 +131,7 @@ describe('FlowEvaluator', () => {
   });
 
   test('no profile and no policy denies (host endpoint with nothing applied)', () => {
-    const hep: EndpointState = { id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10'], ipv6Nets: [], profileIds: [], tiers: [], labels: {} };
+    const hep: EndpointState = { id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10'], ipv6Nets: [], profileIds: [], tiers: [] };
     const s = snapshot([wep('x', 'a', '10.0.0.1', []), hep], []);
     const x = explain(s, 'x/a', 'n1-eth0');
     assert.equal(x.verdict, 'deny');
@@ -137,7 +141,7 @@ describe('FlowEvaluator', () => {
   test('a host endpoint\'s pre-DNAT and untracked policies are named as not evaluated, never silently left out', () => {
     const normal = tier('default', ['default/_/allow-in'], ['default/_/allow-in']);
     const hep: EndpointState = {
-      id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10'], ipv6Nets: [], profileIds: [], tiers: [normal], labels: {},
+      id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10'], ipv6Nets: [], profileIds: [], tiers: [normal],
       preDNATTiers: [tier('default', ['default/_/nodeports'])], untrackedTiers: [tier('default', [], ['default/_/raw-out'])], forwardTiers: [],
     };
     const s = snapshot([wep('x', 'a', '10.0.0.1', []), hep], [policy('default/_/allow-in', [rule('allow', 0)], [rule('allow', 0)])]);
@@ -153,7 +157,7 @@ describe('FlowEvaluator', () => {
 
   test('a host reaching its own workloads is not policed (as Felix); other nodes\' workloads are', () => {
     const denyAll = tier('default', ['default/_/deny-all'], ['default/_/deny-all']);
-    const hep: EndpointState = { id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10/32'], ipv6Nets: [], profileIds: [], tiers: [denyAll], labels: {} };
+    const hep: EndpointState = { id: 'hep:n1-eth0', kind: 'host', name: 'n1-eth0', node: 'n1', ipv4Nets: ['192.168.1.10/32'], ipv6Nets: [], profileIds: [], tiers: [denyAll] };
     const local = wep('x', 'a', '10.0.0.1', [denyAll]);
     const remote: EndpointState = { ...wep('x', 'b', '10.0.0.2', [denyAll]), node: 'n2' };
     const s = snapshot([hep, local, remote], [policy('default/_/deny-all', [], [])]);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Resource } from '../../src/api/types.js';
 import { CalculationGraph, type Update } from '../../src/calc/graph.js';
-import { computeSnapshot, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
+import { attachLabels, computeSnapshot, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
 import { plain } from './state-builders.js';
 import { STATES } from './states.js';
 
@@ -52,7 +52,7 @@ for (const hostname of ['node1', '*'] as const) {
         }
         g.onUpdates(batch);
         g.onInSync();
-        assert.deepEqual(plain(dp.snapshot), plain(computeSnapshot([...store.values()], { hostname })));
+        assert.deepEqual(plain(attachLabels(g, dp.snapshot)), plain(computeSnapshot([...store.values()], { hostname })));
       }),
       { numRuns: 150, seed: 20261121 },
     );

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Resource } from '../../src/api/types.js';
 import { CalculationGraph, type Update } from '../../src/calc/graph.js';
-import { computeSnapshot, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
+import { attachLabels, computeSnapshot, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
 import { gnp, np, plain, profile, tiersText, wep } from './state-builders.js';
 
 // Many policies often share one selector (the ActiveRulesCalculator indexes each distinct selector
@@ -58,7 +58,7 @@ test('policies sharing selectors: any history ends in the fresh computation of i
       }
       g.onUpdates(batch);
       g.onInSync();
-      assert.deepEqual(plain(dp.snapshot), plain(computeSnapshot([...store.values()], { hostname: 'node1' })));
+      assert.deepEqual(plain(attachLabels(g, dp.snapshot)), plain(computeSnapshot([...store.values()], { hostname: 'node1' })));
     }),
     { numRuns: 300, seed: 20261122 },
   );
@@ -86,5 +86,5 @@ test('a policy moving off a shared selector keeps the endpoints both selectors m
   set([policy(0, 'bad selector (((')]);
   assert.doesNotMatch(tiersOf('a'), /p0/);
   assert.doesNotMatch(tiersOf('b'), /p0/);
-  assert.deepEqual(plain(dp.snapshot), plain(computeSnapshot([profile('kns.ns1'), ...eps, policy(0, 'bad selector ((('), policy(2, "role == 'db' && env == 'prod'")], { hostname: 'node1' })));
+  assert.deepEqual(plain(attachLabels(g, dp.snapshot)), plain(computeSnapshot([profile('kns.ns1'), ...eps, policy(0, 'bad selector ((('), policy(2, "role == 'db' && env == 'prod'")], { hostname: 'node1' })));
 });

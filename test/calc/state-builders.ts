@@ -5,7 +5,7 @@
  */
 import type { Resource, Rule } from '../../src/api/types.js';
 import { makeUniqueId, parseSelector } from '../../src/selector/index.js';
-import type { CalcSnapshot, ParsedRule, TierInfo } from '../../src/calc/types.js';
+import type { CalcSnapshot, FelixSettings, HostIpUpdate, IpPoolUpdate, ParsedRule, TierInfo } from '../../src/calc/types.js';
 
 const V3 = 'projectcalico.org/v3';
 
@@ -42,6 +42,27 @@ export function gnp(name: string, spec: Record<string, unknown>): Resource {
 
 export function snp(ns: string, name: string, spec: Record<string, unknown>): Resource {
   return { apiVersion: V3, kind: 'StagedNetworkPolicy', metadata: { name, namespace: ns }, spec };
+}
+
+export function sgnp(name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'StagedGlobalNetworkPolicy', metadata: { name }, spec };
+}
+
+/** StagedKubernetesNetworkPolicy: a Kubernetes NetworkPolicy spec plus stagedAction. */
+export function sknp(ns: string, name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'StagedKubernetesNetworkPolicy', metadata: { name, namespace: ns }, spec };
+}
+
+export function felixConfig(name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'FelixConfiguration', metadata: { name }, spec };
+}
+
+export function node(name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'Node', metadata: { name }, spec };
+}
+
+export function pool(name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'IPPool', metadata: { name }, spec };
 }
 
 export function tier(name: string, order?: number, defaultAction?: 'Deny' | 'Pass'): Resource {
@@ -87,6 +108,13 @@ export interface Expected {
   rules?: Record<string, { inbound?: Partial<ParsedRule>[]; outbound?: Partial<ParsedRule>[] }>;
   /** Optional: exact effective labels of some endpoints. */
   labels?: Record<string, Record<string, string>>;
+  /** Optional: some of the merged settings. */
+  config?: Partial<FelixSettings>;
+  /** Optional: exact host IPs and pools sent. */
+  hostIps?: Record<string, HostIpUpdate>;
+  pools?: Record<string, IpPoolUpdate>;
+  /** Optional: the staged policy keys among `policies`. */
+  staged?: string[];
 }
 
 /** `t1(Deny):i[a,b]e[c] default(Deny):i[x]e[]`. */
@@ -125,5 +153,9 @@ export function plain(s: CalcSnapshot): unknown {
     endpoints: sortMap(s.endpoints, (v) => v),
     routes: sortMap(s.routes, (v) => v),
     vteps: sortMap(s.vteps, (v) => v),
+    hostIps: sortMap(s.hostIps, (v) => v),
+    pools: sortMap(s.pools, (v) => v),
+    config: s.config,
+    labels: sortMap(s.labels, (v) => v),
   };
 }

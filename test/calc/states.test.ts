@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Resource } from '../../src/api/types.js';
 import { CalculationGraph, type Update } from '../../src/calc/graph.js';
-import { computeSnapshot, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
+import { attachLabels, computeSnapshot, keyOf, SnapshotDataplane } from '../../src/calc/snapshot.js';
 import type { CalcSnapshot, ParsedRule } from '../../src/calc/types.js';
 import { normalise, plain, type Expected } from './state-builders.js';
 import { STATES, type State } from './states.js';
@@ -27,7 +27,11 @@ function checkExpected(s: CalcSnapshot, e: Expected): void {
     if (want.inbound) assert.deepEqual(strip(owner.inbound), want.inbound, `${key} inbound rules`);
     if (want.outbound) assert.deepEqual(strip(owner.outbound), want.outbound, `${key} outbound rules`);
   }
-  for (const [id, labels] of Object.entries(e.labels ?? {})) assert.deepEqual(s.endpoints.get(id)?.labels, labels, `${id} labels`);
+  for (const [k, v] of Object.entries(e.config ?? {})) assert.deepEqual(s.config?.[k as keyof typeof s.config], v, `setting ${k}`);
+  if (e.hostIps) assert.deepEqual(Object.fromEntries([...s.hostIps].sort()), e.hostIps, 'host IPs');
+  if (e.pools) assert.deepEqual(Object.fromEntries([...s.pools].sort()), e.pools, 'pools');
+  if (e.staged) assert.deepEqual([...s.policies.values()].filter((p) => p.staged).map((p) => p.key).sort(), [...e.staged].sort(), 'staged policies');
+  for (const [id, labels] of Object.entries(e.labels ?? {})) assert.deepEqual(s.labels.get(id), labels, `${id} labels`);
 }
 
 /** Feeds updates one at a time with a flush after each, then in-sync. */
@@ -39,7 +43,7 @@ function split(resources: Resource[]): CalcSnapshot {
     g.flush();
   }
   g.onInSync();
-  return dp.snapshot;
+  return attachLabels(g, dp.snapshot);
 }
 
 /** Loads `from`, then moves to `to` (sets for every key of `to`, deletes for the rest). */
@@ -62,7 +66,7 @@ function transition(from: State, to: State, mode: 'squashed' | 'split-reversed')
       g.flush();
     }
   }
-  return dp.snapshot;
+  return attachLabels(g, dp.snapshot);
 }
 
 describe('calculation states', () => {

@@ -5,7 +5,7 @@
  */
 import type { Resource } from '../../src/api/types.js';
 import { FELIX_STATES } from './felix-states.js';
-import { gnetset, gnp, hep, named, netset, np, profile, sel, snp, tier, wep, type Expected } from './state-builders.js';
+import { felixConfig, gnetset, gnp, hep, named, netset, node, np, pool, profile, sel, sgnp, sknp, snp, tier, wep, type Expected } from './state-builders.js';
 
 export interface State {
   name: string;
@@ -95,9 +95,51 @@ export const STATES: State[] = [
     }),
   },
   {
-    name: 'staged policy is never enforced',
-    resources: [...BASE, tier('t-staged', 5), snp('ns1', 'st', { tier: 't-staged', selector: ALL, ingress: [{ action: 'Deny' }] })],
-    expected: exp({}),
+    // Sent marked staged (never enforced), in their tier's order, beside an enforced policy of the same name.
+    name: 'staged policies',
+    resources: [
+      ...BASE, tier('t-staged', 5),
+      snp('ns1', 'st', { tier: 't-staged', order: 1, selector: ALL, ingress: [{ action: 'Deny' }] }),
+      np('ns1', 'st', { tier: 't-staged', order: 2, selector: ALL, ingress: [{ action: 'Allow' }] }),
+      sgnp('sg', { selector: "app == 'web'", egress: [{ action: 'Allow', destination: { selector: "app == 'db'" } }] }),
+      sknp('ns1', 'k', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] }),
+      snp('ns1', 'gone', { stagedAction: 'Delete', tier: 't-staged' }),
+    ],
+    expected: exp({
+      policies: ['t-staged/ns1/staged:st', 't-staged/ns1/st', 'default/_/staged:sg', 'default/ns1/staged:knp.default.k'],
+      staged: ['t-staged/ns1/staged:st', 'default/_/staged:sg', 'default/ns1/staged:knp.default.k'],
+      ipSets: { [sel("app == 'db'")]: ['10.0.0.2/32', '10.0.1.3/32'] },
+      endpoints: {
+        'wep:ns1/w1': 't-staged(Deny):i[t-staged/ns1/staged:st,t-staged/ns1/st]e[] '
+          + 'default(Deny):i[default/ns1/staged:knp.default.k]e[default/_/staged:sg]',
+      },
+    }),
+  },
+  {
+    name: 'felix configuration, host IPs and pools',
+    resources: [
+      ...BASE,
+      felixConfig('default', { defaultEndpointToHostAction: 'Accept', logPrefix: 'brl', failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22 }], vxlanPort: 'bad' }),
+      felixConfig('node.node1', { failsafeOutboundHostPorts: [], routeRefreshInterval: '1m30s', logPrefix: 42 }),
+      felixConfig('node.node2', { defaultEndpointToHostAction: 'Return' }),
+      node('node1', { bgp: { ipv4Address: '192.168.1.1/24', ipv6Address: 'fd00::1/64' } }),
+      node('node2', { addresses: [{ address: 'fd00::2' }, { address: '192.168.1.2' }] }),
+      node('node3', {}),
+      pool('p4', { cidr: '10.0.0.0/16', natOutgoing: true, vxlanMode: 'CrossSubnet' }),
+      pool('p6', { cidr: 'fd10::/48', disabled: true, ipipMode: 'Bogus' }),
+      pool('broken', { cidr: 'nope' }),
+    ],
+    expected: exp({
+      config: {
+        defaultEndpointToHostAction: 'Accept', logPrefix: 'brl', failsafeInboundHostPorts: [{ protocol: 'tcp', port: 22 }],
+        failsafeOutboundHostPorts: [], routeRefreshIntervalSeconds: 90, vxlanPort: 4789,
+      },
+      hostIps: { node1: { node: 'node1', ipv4: '192.168.1.1', ipv6: 'fd00::1' }, node2: { node: 'node2', ipv4: '192.168.1.2' } },
+      pools: {
+        p4: { name: 'p4', cidr: '10.0.0.0/16', family: 4, natOutgoing: true, vxlanMode: 'CrossSubnet', ipipMode: 'Never', disabled: false },
+        p6: { name: 'p6', cidr: 'fd10::/48', family: 6, natOutgoing: false, vxlanMode: 'Never', ipipMode: 'Never', disabled: true },
+      },
+    }),
   },
   {
     name: 'GNP namespaceSelector',

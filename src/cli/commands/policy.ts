@@ -13,6 +13,7 @@ import type { Resource } from '../../api/types.js';
 import { ResourceClient } from '../../datastore/resource-client.js';
 import { NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { registerCounters } from './policy-counters.js';
 
 /**
  * `brindle policy explain|matrix|preview`: what the policy calculation says about flows between
@@ -22,6 +23,7 @@ import type { CliContext } from '../context.js';
  */
 export function register(program: Command, ctx: CliContext): void {
   const policy = program.command('policy').description('explain and preview what network policy allows (computed, no packets sent)');
+  registerCounters(policy, ctx);
 
   policy
     .command('explain')

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { parseAgentFlags } from '../../agent/config.js';
+import { runAgent } from '../../agent/main.js';
+import type { CliContext } from '../context.js';
+
+/** `brindle agent --node NAME …`: the node agent (runs until SIGTERM/SIGINT). */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('agent')
+    .description("run the node agent in this network namespace: program nftables, routes and sysctls from the datastore (run it with 'ip netns exec <ns>')")
+    .requiredOption('--node <name>', 'name of this node')
+    .option('--run-dir <dir>', 'run directory (status socket agent.sock); default /run/brindle/nodes/<node>')
+    .option('--metrics-port <n>', 'Prometheus /metrics on 127.0.0.1:<n> (0 disables)', '9091')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--ip <cidr>', "this node's IPv4 address for its Node resource (default: detected)")
+    .option('--ip6 <cidr>', "this node's IPv6 address for its Node resource (default: detected)")
+    .option('--as <asn>', "this node's AS number for its Node resource")
+    .option('--resync-interval <seconds>', 'kernel read-back and drift repair period (0 disables)', '10')
+    .action(async (o: Record<string, string | undefined>) => {
+      const flags = parseAgentFlags(o, ctx.datastoreUrl);
+      const ds = await ctx.datastore();
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      try {
+        await runAgent(flags, ds, ctx.io.stderr, ac.signal);
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      }
+    });
+}
