@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, UsageError } from '../errors.js';
 import { CliContext, type CliIO } from './context.js';
 import { register as registerAgent } from './commands/agent.js';
+import { register as registerCni } from './commands/cni.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerLab } from './commands/lab.js';
 import { register as registerPolicy } from './commands/policy.js';
@@ -59,6 +60,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPolicy(program, ctx);
   registerLab(program, ctx);
   registerAgent(program, ctx);
+  registerCni(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();

@@ -5,6 +5,9 @@ import type { Datastore, KeyValue, ListResult, Watch, WatchHandlers } from './da
 import { etcdFailureReason, isBrokenCircuit, isCompactedEtcdError, isTransientEtcdError, isUnappliedEtcdError } from './etcd-errors.js';
 import { EtcdWatchStream, toKeyValue } from './etcd-watch.js';
 import type { DatastoreOptions } from './open.js';
+import { parseEtcdUrl } from './etcd-url.js';
+
+export { parseEtcdUrl };
 
 /** Timeouts of the etcd backend; the defaults suit the CLI and the agent. */
 export interface EtcdTuning {
@@ -246,19 +249,6 @@ function prefixEnd(prefix: string): Buffer {
     }
   }
   return Buffer.from([0]);
-}
-
-/** `etcd://h1:p1,h2:p2` (or `etcds://` for TLS) → gRPC hosts and an endpoint list for messages. */
-export function parseEtcdUrl(url: string, tls: boolean): { hosts: string[]; endpoints: string; secure: boolean } {
-  const m = /^(etcds?):\/\/([^/]*)\/?$/.exec(url);
-  if (!m || m[2] === '') throw new UsageError(`bad etcd datastore URL "${url}": use etcd://host:port[,host:port…]`);
-  const secure = m[1] === 'etcds' || tls;
-  const eps = m[2]!.split(',').map((hp) => {
-    const ep = hp.trim();
-    if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(ep)) throw new UsageError(`bad etcd endpoint "${ep}" in ${url}: use host:port`);
-    return /:\d+$/.test(ep) && !/^\[[^\]]*\]$/.test(ep) ? ep : `${ep}:2379`;
-  });
-  return { hosts: eps.map((ep) => `${secure ? 'https' : 'http'}://${ep}`), endpoints: eps.join(','), secure };
 }
 
 function readCredentials(options: DatastoreOptions): NonNullable<IOptions['credentials']> {

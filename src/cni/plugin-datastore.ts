@@ -1,0 +1,44 @@
+import type { Datastore } from '../datastore/datastore.js';
+import { BrindleError } from '../errors.js';
+import { CniCode, CniError } from './cni-spec.js';
+import type { NetConf } from './net-conf.js';
+
+/**
+ * Opens the datastore a network configuration names, loading only that backend: SQLite, or etcd
+ * through its HTTP gateway (EtcdHttpDatastore), whose start-up costs a few milliseconds where the
+ * gRPC client costs hundreds — the plugin runs once per container.
+ */
+export async function openPluginDatastore(conf: NetConf): Promise<Datastore> {
+  try {
+    if (conf.datastore.startsWith('sqlite:')) {
+      const { SqliteDatastore } = await import('../datastore/sqlite.js');
+      return await SqliteDatastore.open(conf.datastore);
+    }
+    const { EtcdHttpDatastore } = await import('../datastore/etcd-http.js');
+    return await EtcdHttpDatastore.open(conf.datastore, { etcdCa: conf.etcdCaFile, etcdCert: conf.etcdCertFile, etcdKey: conf.etcdKeyFile });
+  } catch (err) {
+    throw toCniError(err, `cannot open datastore ${conf.datastore}`);
+  }
+}
+
+/** Maps Brindle's domain errors to CNI error codes, keeping the message a person can act on. */
+export function toCniError(err: unknown, context?: string): CniError {
+  if (err instanceof CniError) return err;
+  const msg = (err as Error)?.message ?? String(err);
+  const text = context ? `${context}: ${msg}` : msg;
+  if (err instanceof BrindleError) {
+    switch (err.code) {
+      case 'Unavailable':
+      case 'Conflict':
+        return new CniError(CniCode.TryAgainLater, text, undefined, { cause: err });
+      case 'Exhausted':
+        return new CniError(CniCode.AddressesExhausted, text, undefined, { cause: err });
+      case 'Validation':
+      case 'Usage':
+        return new CniError(CniCode.InvalidConfig, text, undefined, { cause: err });
+      default:
+        return new CniError(CniCode.Internal, text, undefined, { cause: err });
+    }
+  }
+  return new CniError(CniCode.Internal, text, (err as Error)?.stack, { cause: err });
+}

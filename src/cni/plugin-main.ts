@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import { ProcessExec } from '../base/exec.js';
+import { compareVersions, CniCode, CniError, errorJson, isSupportedVersion, renderResult, versionJson } from './cni-spec.js';
+import { parseCniEnv } from './cni-request.js';
+import { IpamPlugin } from './ipam-plugin.js';
+import { NetworkPlugin } from './network-plugin.js';
+import { parseNetConf } from './net-conf.js';
+import { openPluginDatastore, toCniError } from './plugin-datastore.js';
+
+export interface PluginIO {
+  stdin: string;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/**
+ * Entry point of both CNI executables (the only code that reads the environment): `brindle-ipam`
+ * when invoked under that name, otherwise the `brindle` network plugin. Reads the command from
+ * CNI_COMMAND and the configuration from stdin, prints the result (ADD, VERSION) or the spec's
+ * error JSON on stdout, and returns the exit code (0 or 1).
+ */
+export async function pluginMain(argv0: string, env: Readonly<Record<string, string | undefined>>, io: PluginIO): Promise<number> {
+  const role = basename(argv0).startsWith('brindle-ipam') ? 'ipam' : 'network';
+  let version = '1.0.0';
+  try {
+    const req = parseCniEnv(env);
+    if (req.command === 'VERSION') {
+      const asked = safeVersion(io.stdin);
+      io.stdout(versionJson(asked && isSupportedVersion(asked) ? asked : '1.1.0') + '\n');
+      return 0;
+    }
+    const conf = parseNetConf(io.stdin);
+    version = conf.cniVersion;
+    if ((req.command === 'GC' || req.command === 'STATUS') && compareVersions(conf.cniVersion, '1.1.0') < 0) {
+      throw new CniError(CniCode.IncompatibleVersion, `${req.command} is a CNI 1.1.0 command; the configuration says cniVersion ${conf.cniVersion}`);
+    }
+    const deps = {
+      exec: new ProcessExec(),
+      openDatastore: openPluginDatastore,
+      hostname: () => hostname().toLowerCase(),
+      now: () => new Date(),
+      checkpoint: hangAfter(env['BRINDLE_CNI_TEST_HANG_AFTER'], io),
+    };
+    const plugin = role === 'ipam' ? new IpamPlugin(deps) : new NetworkPlugin(deps);
+    switch (req.command) {
+      case 'ADD':
+        io.stdout(JSON.stringify(renderResult(conf.cniVersion, await plugin.add(req, conf))) + '\n');
+        break;
+      case 'DEL':
+        await plugin.del(req, conf);
+        break;
+      case 'CHECK':
+        await plugin.check(req, conf);
+        break;
+      case 'GC':
+        await plugin.gc(conf);
+        break;
+      case 'STATUS':
+        await plugin.status(conf);
+        break;
+    }
+    return 0;
+  } catch (err) {
+    const e = toCniError(err);
+    io.stdout(errorJson(version, e) + '\n');
+    io.stderr(`brindle${role === 'ipam' ? '-ipam' : ''}: error ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+}
+
+/**
+ * Test hook: with BRINDLE_CNI_TEST_HANG_AFTER=<step> (ipam, veth, endpoint) the plugin announces
+ * the step on stderr and waits there, so a test can kill it between two steps of an ADD.
+ */
+function hangAfter(step: string | undefined, io: PluginIO): ((s: string) => Promise<void>) | undefined {
+  if (!step) return undefined;
+  return async (s) => {
+    if (s !== step) return;
+    io.stderr(`brindle: hanging after ${s}\n`);
+    await new Promise(() => setInterval(() => undefined, 60_000));
+  };
+}
+
+function safeVersion(stdin: string): string | undefined {
+  try {
+    const v = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the plugin as a process: stdin, env and argv from this process. */
+export function runPluginProcess(): void {
+  let stdin = '';
+  try {
+    stdin = readFileSync(0, 'utf8');
+  } catch {
+    // no stdin (VERSION may come without one)
+  }
+  pluginMain(process.argv[1] ?? 'brindle', process.env, {
+    stdin,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stdout.write(errorJson('1.0.0', new CniError(CniCode.Internal, String((err as Error)?.message ?? err))) + '\n');
+      process.exitCode = 1;
+    },
+  );
+}
