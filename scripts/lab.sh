@@ -69,13 +69,16 @@ note "Only shop/api and data/backup reach data/db; nothing reaches data/backup; 
 note "traffic from shop/legacy (quarantined). The diagonal is loopback: never policed, not compared."
 
 section "5. Why can't the frontend reach the database?"
-run policy explain --from shop/frontend --to data/db --protocol TCP --port 5432
-if node bin/brindle.js policy counters --help >/dev/null 2>&1; then
-  node bin/brindle.js lab probe shop/frontend data/db --port 5432 --protocol tcp >/dev/null || true
-  run policy counters --from shop/frontend --to data/db --protocol TCP --port 5432
-else
-  note "(brindle policy counters is not in this build yet: the per-rule packet counters come with the agent's counters API)"
-fi
+# policy explain names workloads by their WorkloadEndpoint; the lab by pod: the address links them.
+status_field() { node bin/brindle.js lab status -o json | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const s=JSON.parse(t);const [kind,key,field]=process.argv.slice(1);const x=(kind==="node"?s.nodes.find(n=>n.name===key):s.workloads.find(w=>w.workload===key));console.log(x[field]);});' "$@"; }
+frontend_ip=$(status_field workload shop/frontend ip)
+db_ip=$(status_field workload data/db ip)
+run policy explain --from "$frontend_ip" --to "$db_ip" --protocol TCP --port 5432
+note "The kernel counted it too: the agent of node-3 (where data/db runs) reports per-rule counters."
+node bin/brindle.js lab probe shop/frontend data/db --port 5432 --protocol tcp >/dev/null || true
+node3_run=$(status_field node node-3 runDir)
+printf '%s$ brindle policy counters --node node-3 --run-dir %s   (rows of data/db and tier admin)%s\n' "$bold" "$node3_run" "$off"
+node bin/brindle.js policy counters --node node-3 --run-dir "$node3_run" | { head -1; grep -E 'db|admin' || true; }
 
 section "Explore, then tear down"
 cat <<EOF

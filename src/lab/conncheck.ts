@@ -54,8 +54,11 @@ export interface Mismatch {
   computed: boolean;
 }
 
-/** Disagreeing cells over the endpoints both matrices have, row-major, diagonal skipped. */
-export function compareMatrices(probed: ReachabilityMatrix, computed: ReachabilityMatrix): { mismatches: Mismatch[]; missing: string[] } {
+/**
+ * Disagreeing cells over the endpoints both matrices have, row-major, diagonal skipped, and
+ * columns in `unserved` skipped (nothing listens there, so a probe cannot tell).
+ */
+export function compareMatrices(probed: ReachabilityMatrix, computed: ReachabilityMatrix, unserved: ReadonlySet<string> = new Set()): { mismatches: Mismatch[]; missing: string[] } {
   const idx = new Map(computed.endpoints.map((e, i) => [e, i]));
   const out: Mismatch[] = [];
   probed.endpoints.forEach((from, i) => {
@@ -63,7 +66,7 @@ export function compareMatrices(probed: ReachabilityMatrix, computed: Reachabili
     if (ci === undefined) return;
     probed.endpoints.forEach((to, j) => {
       const cj = idx.get(to);
-      if (cj === undefined || i === j) return;
+      if (cj === undefined || i === j || unserved.has(to)) return;
       const p = probed.allowed[i]![j]!;
       const c = computed.allowed[ci]![cj]!;
       if (p !== c) out.push({ from, to, probed: p, computed: c });
@@ -72,8 +75,9 @@ export function compareMatrices(probed: ReachabilityMatrix, computed: Reachabili
   return { mismatches: out, missing: probed.endpoints.filter((e) => !idx.has(e)) };
 }
 
-export function renderMismatches(mismatches: readonly Mismatch[], missing: readonly string[]): string {
+export function renderMismatches(mismatches: readonly Mismatch[], missing: readonly string[], unserved: readonly string[] = []): string {
   const lines: string[] = [];
+  if (unserved.length > 0) lines.push(`Not compared (no server on this port and protocol): columns ${unserved.join(', ')}`);
   if (missing.length > 0) lines.push(`Not in the computed matrix (no WorkloadEndpoint with an IPv4 address): ${missing.join(', ')}`);
   if (mismatches.length === 0) {
     lines.push('Kernel and policy calculation agree on every cell (the diagonal, loopback, is not compared).');

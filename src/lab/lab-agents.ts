@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { BRINDLE_BIN } from './brindle-paths.js';
+import { UNDERLAY_BITS } from './lab-names.js';
 import type { LabNode, LabProcess } from './lab-state.js';
 import { isRunning, logTail, sleep, startDaemon } from './process-supervisor.js';
 
@@ -19,7 +20,7 @@ export function startAgent(node: LabNode, datastoreUrl: string, logDir: string):
   return startDaemon({
     role: `agent:${node.name}`,
     cmd: process.execPath,
-    args: [BRINDLE_BIN, 'agent', '--node', node.name, '--datastore', datastoreUrl, '--run-dir', node.runDir, '--ip', node.ip, '--as', String(LAB_AS_NUMBER)],
+    args: [BRINDLE_BIN, '--datastore', datastoreUrl, 'agent', '--node', node.name, '--run-dir', node.runDir, '--ip', `${node.ip}/${UNDERLAY_BITS}`, '--as', String(LAB_AS_NUMBER)],
     netns: node.netns,
     log: join(logDir, `agent-${node.name}.log`),
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Exec } from '../base/exec.js';
 import type { Datastore } from '../datastore/datastore.js';
@@ -72,17 +72,22 @@ export class LabCluster {
       const fab = fabricNetns(this.name);
       this.record(state, fab, save);
       await this.progress.step(`fabric namespace ${fab} (bridge br0)`, () => this.network.ensureFabric());
+      const nodes: LabNode[] = [];
       for (let i = 1; i <= opts.nodes; i++) {
         const name = nodeName(i);
         const node: LabNode = state.nodes.find((n) => n.name === name) ?? { name, index: i, netns: nodeNetns(this.name, name), ip: underlayIp(i), runDir: join(this.store.dir, 'nodes', name) };
         if (!state.nodes.includes(node)) state.nodes.push(node);
         this.record(state, node.netns, save);
-        await this.progress.step(`node ${name}: namespace ${node.netns}, underlay ${node.ip}/24, forwarding on, CNI config`, async () => {
-          await this.network.ensureNode(node.netns, i, node.ip);
-          if (opts.agents !== false) await this.installCni(node, state.datastore.url);
-          if (etcdPorts.length > 0) this.ensureProcesses(state, save, `relay:`, `:${node.name}`, () => startNodeRelays(this.store.dir, node.name, node.netns, etcdPorts));
-        });
+        nodes.push(node);
       }
+      // The first node's CNI install bundles the plugin the others copy; then all nodes at once.
+      const buildNode = (node: LabNode) => this.progress.step(`node ${node.name}: namespace ${node.netns}, underlay ${node.ip}/24, forwarding on${opts.agents !== false ? ', CNI config' : ''}`, async () => {
+        await this.network.ensureNode(node.netns, node.index, node.ip);
+        if (opts.agents !== false) await this.installCni(node, state.datastore.url, nodes[0]!);
+        if (etcdPorts.length > 0) this.ensureProcesses(state, save, `relay:`, `:${node.name}`, () => startNodeRelays(this.store.dir, node.name, node.netns, etcdPorts));
+      });
+      await buildNode(nodes[0]!);
+      await runBounded(nodes.slice(1), 4, buildNode);
       if (opts.agents === false) return state;
 
       const agents = new Map<string, LabProcess>();
@@ -166,10 +171,40 @@ export class LabCluster {
     save();
   }
 
-  private async installCni(node: LabNode, url: string): Promise<void> {
-    if (existsSync(join(cniBinDir(node), 'brindle')) && existsSync(cniConfDir(node))) return;
-    await this.exec.run(process.execPath, [BRINDLE_BIN, 'cni', 'install', '--bin-dir', cniBinDir(node), '--conf-dir', cniConfDir(node), '--datastore', url, '--node', node.name]);
+  /**
+   * `brindle cni install` bundles the plugin (seconds): it runs once per lab, for the first node;
+   * every other node gets the same plugin files and that configuration list with its own
+   * `nodename`. A list without that field (another format) falls back to a full install per node.
+   */
+  private async installCni(node: LabNode, url: string, first: LabNode): Promise<void> {
+    const conf = (n: LabNode) => join(cniConfDir(n), CONFLIST);
+    if (existsSync(join(cniBinDir(node), 'brindle')) && existsSync(conf(node))) return;
+    const install = (n: LabNode) => this.exec.run(process.execPath, [BRINDLE_BIN, '--datastore', url, 'cni', 'install', '--bin-dir', cniBinDir(n), '--conf-dir', cniConfDir(n), '--node', n.name], { timeoutMs: 120_000 });
+    if (node !== first) {
+      if (!existsSync(conf(first))) await this.installCni(first, url, first);
+      const list = JSON.parse(readFileSync(conf(first), 'utf8')) as { plugins?: Record<string, unknown>[] };
+      const plugin = list.plugins?.find((p) => p['type'] === 'brindle' && typeof p['nodename'] === 'string');
+      if (plugin) {
+        plugin['nodename'] = node.name;
+        mkdirSync(cniConfDir(node), { recursive: true });
+        cpSync(cniBinDir(first), cniBinDir(node), { recursive: true });
+        writeFileSync(conf(node), JSON.stringify(list, null, 2));
+        return;
+      }
+    }
+    await install(node);
+    if (!existsSync(conf(node))) throw new Error(`brindle cni install wrote no ${conf(node)}`);
   }
+}
+
+const CONFLIST = '10-brindle.conflist';
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function runBounded<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
 }
 
 function checkSameShape(s: LabState, o: LabUpOptions): void {

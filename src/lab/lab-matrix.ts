@@ -1,4 +1,5 @@
-import { computeMatrix, type ReachabilityMatrix } from '../calc/matrix.js';
+import { endpointAddr } from '../calc/explain.js';
+import { computeMatrix, matrixEndpoints, type ReachabilityMatrix } from '../calc/matrix.js';
 import { computeSnapshot } from '../calc/snapshot.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { ResourceClient } from '../datastore/resource-client.js';
@@ -19,6 +20,8 @@ export interface LabMatrixResult {
   computed?: ReachabilityMatrix;
   mismatches?: Mismatch[];
   missing?: string[];
+  /** Destinations with no server for the flow: their columns are probed but not compared. */
+  unserved?: string[];
 }
 
 export function matrixMembers(s: LabState, namespace?: string) {
@@ -38,9 +41,17 @@ export async function labMatrix(prober: Prober, s: LabState, flow: { port: numbe
   let computed: ReachabilityMatrix;
   try {
     const { items } = await new ResourceClient(ds).listAll();
-    computed = computeMatrix(computeSnapshot(items, { hostname: '*' }), { protocol: flow.protocol.toUpperCase(), port: flow.port, family: 4, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+    const snapshot = computeSnapshot(items, { hostname: '*' });
+    const scope = { family: 4 as const, ...(opts.namespace ? { namespace: opts.namespace } : {}) };
+    computed = computeMatrix(snapshot, { protocol: flow.protocol.toUpperCase(), port: flow.port, ...scope });
+    // policy matrix names a workload by its WorkloadEndpoint (`x/node--1-k8s-a-eth0`); the lab by
+    // its pod (`x/a`). The address ties them together.
+    const byIp = new Map(members.map((m) => [m.ip, m.label]));
+    const ips = matrixEndpoints(snapshot, scope).map((e) => endpointAddr(e, 4)?.text ?? '');
+    computed = { ...computed, endpoints: computed.endpoints.map((label, i) => byIp.get(ips[i]!) ?? label) };
   } finally {
     await ds.close();
   }
-  return { probed, elapsedMs, computed, ...compareMatrices(probed, computed) };
+  const unserved = s.workloads.filter((w) => members.some((m) => m.netns === w.netns) && !w.serve.some((x) => x.port === flow.port && x.protocol === flow.protocol)).map(workloadKey).sort();
+  return { probed, elapsedMs, computed, unserved, ...compareMatrices(probed, computed, new Set(unserved)) };
 }

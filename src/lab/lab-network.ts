@@ -47,14 +47,11 @@ export class LabNetwork {
     const port = fabricPort(index);
     if (!(await this.linkExists(netns, 'eth0'))) {
       // A half-made pair from a crash: the fabric end alone would block the name.
-      if (await this.linkExists(fab, port)) await this.exec.run('ip', ['-n', fab, 'link', 'del', port]);
+      await this.exec.run('ip', ['-n', fab, '-force', '-batch', '-'], { stdin: `link del ${port}\n` }).catch(() => undefined);
       await this.exec.run('ip', ['-n', netns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', port, 'netns', fab]);
     }
-    await this.exec.run('ip', ['-n', fab, 'link', 'set', port, 'master', 'br0']);
-    await this.exec.run('ip', ['-n', fab, 'link', 'set', port, 'up']);
-    await this.exec.run('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
-    await this.exec.run('ip', ['-n', netns, 'addr', 'replace', `${ip}/${UNDERLAY_BITS}`, 'dev', 'eth0']);
-    await this.exec.run('ip', ['-n', netns, 'route', 'replace', '169.254.1.1/32', 'dev', 'lo']);
+    await this.exec.run('ip', ['-n', fab, '-batch', '-'], { stdin: `link set ${port} master br0\nlink set ${port} up\n` });
+    await this.exec.run('ip', ['-n', netns, '-batch', '-'], { stdin: `link set eth0 up\naddr replace ${ip}/${UNDERLAY_BITS} dev eth0\nroute replace 169.254.1.1/32 dev lo\n` });
   }
 
   /** Kills every process inside the namespace (by PID, SIGKILL), then deletes it. Idempotent. */

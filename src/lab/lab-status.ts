@@ -14,6 +14,7 @@ export interface NodeStatus {
   name: string;
   netns: string;
   ip: string;
+  runDir: string;
   agent: 'ready' | 'not ready' | 'stopped' | 'none';
   bgp?: BgpSession[];
 }
@@ -33,7 +34,7 @@ export async function labStatus(exec: Exec, s: LabState): Promise<LabStatus> {
     let agent: NodeStatus['agent'] = 'none';
     if (p) agent = !isRunning(p) ? 'stopped' : (await agentGet(n, '/readyz'))?.status === 200 ? 'ready' : 'not ready';
     const bgp = s.routing === 'bgp' ? await bgpSessions(exec, n) : undefined;
-    return { name: n.name, netns: n.netns, ip: n.ip, agent, ...(bgp ? { bgp } : {}) };
+    return { name: n.name, netns: n.netns, ip: n.ip, runDir: n.runDir, agent, ...(bgp ? { bgp } : {}) };
   }));
   const workloads = s.workloads.map((w) => {
     const p = s.processes.find((x) => x.role === `serve:${workloadKey(w)}`);

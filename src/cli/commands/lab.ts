@@ -118,11 +118,11 @@ export function register(program: Command, ctx: CliContext): void {
       const s = loaded(c);
       const r = await labMatrix(new ProbeClient(exec), s, flowOf(o.port, o.protocol), { ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.expect ? { expect: () => c.datastore() } : {}) });
       if (fmt === 'json') {
-        ctx.out(JSON.stringify({ ...matrixToJson(r.probed), probed: true, elapsedMs: r.elapsedMs, ...(r.computed ? { computed: matrixToJson(r.computed).allowed, mismatches: r.mismatches, missing: r.missing } : {}) }, null, 2));
+        ctx.out(JSON.stringify({ ...matrixToJson(r.probed), probed: true, elapsedMs: r.elapsedMs, ...(r.computed ? { computed: matrixToJson(r.computed).allowed, mismatches: r.mismatches, missing: r.missing, unserved: r.unserved } : {}) }, null, 2));
       } else {
         const n = r.probed.endpoints.length;
         ctx.out(`Reachability (${r.probed.protocol} port ${r.probed.port}; rows = source, columns = destination; . allowed, X denied; probed on the kernel, 1 s timeout)\n` +
-          renderMatrix(r.probed) + `(${n * n} probes in ${r.elapsedMs} ms)` + (r.computed ? '\n' + renderMismatches(r.mismatches ?? [], r.missing ?? []) : ''));
+          renderMatrix(r.probed) + `(${n * n} probes in ${r.elapsedMs} ms)` + (r.computed ? '\n' + renderMismatches(r.mismatches ?? [], r.missing ?? [], r.unserved ?? []) : ''));
       }
       if ((r.mismatches ?? []).length > 0) ctx.exitCode = 1;
     });
