@@ -28,9 +28,9 @@ run() {
   node bin/brindle.js "$@"
 }
 # The agents apply a change within a moment: probe until the kernel agrees with the calculation
-# (bounded: 20 tries), then show the matrix.
+# (bounded: 10 tries), then show the matrix.
 converged_matrix() {
-  for _ in $(seq 1 20); do
+  for _ in $(seq 1 10); do
     node bin/brindle.js lab matrix --expect "$@" -o json >/dev/null 2>&1 && break
     sleep 0.5
   done

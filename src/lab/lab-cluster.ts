@@ -106,7 +106,7 @@ export class LabCluster {
         await waitAgentsReady(state.nodes, agents);
       });
       if (opts.routing === 'bgp' && state.nodes.length > 1) {
-        await this.progress.step(`BGP: full mesh of ${state.nodes.length} nodes established`, () => waitBgpMesh(this.exec, state.nodes));
+        await this.progress.step(`BGP: full mesh of ${state.nodes.length} nodes established`, () => waitBgpMesh(this.exec, state.nodes, (w) => this.progress.note(`WARNING: ${w}`)));
       }
       return state;
     });

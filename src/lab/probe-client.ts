@@ -14,10 +14,11 @@ export class ProbeClient implements Prober {
 
   async probe(fromNetns: string, targets: readonly ProbeTarget[]): Promise<boolean[]> {
     if (targets.length === 0) return [];
-    const { stdout } = await this.exec.run(process.execPath, [ProbeClient.script, JSON.stringify({ timeoutMs: this.timeoutMs, targets })], {
-      netns: fromNetns,
-      timeoutMs: this.timeoutMs + 15_000,
-    });
+    // The probes end within timeoutMs; the rest is Node's start-up, slow only on a loaded machine,
+    // so one more try before giving up.
+    const args = [ProbeClient.script, JSON.stringify({ timeoutMs: this.timeoutMs, targets })];
+    const run = () => this.exec.run(process.execPath, args, { netns: fromNetns, timeoutMs: this.timeoutMs + 45_000 });
+    const { stdout } = await run().catch(run);
     const parsed = JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as unknown;
     if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'boolean')) throw new Error(`prober in ${fromNetns} printed ${stdout.slice(0, 200)}`);
     return parsed;

@@ -52,4 +52,4 @@ function probeUdp(t: Target): Promise<boolean> {
 }
 
 const results = await Promise.all(targets.map((t) => (t.protocol === 'udp' ? probeUdp(t) : probeTcp(t))));
-process.stdout.write(JSON.stringify(results) + '\n');
+process.stdout.write(JSON.stringify(results) + '\n', () => process.exit(0));

@@ -13,16 +13,16 @@ import { asTable, E2eLab, labUnavailable } from './lab-fixture.js';
  * the table matches (bounded), and between cases the lab goes back to the base model and is probed
  * until everything is reachable again, so a case never passes on its predecessor's rules.
  */
-export async function netpolSuite(routing: Routing): Promise<void> {
-  const why = await labUnavailable();
-  describe(`Kubernetes netpol e2e cases on a 3-node lab, --routing ${routing}`, { timeout: 1_500_000 }, () => {
+export async function netpolSuite(routing: Routing, nodes = 3): Promise<void> {
+  const why = await labUnavailable({ routing: nodes > 1 });
+  describe(`Kubernetes netpol e2e cases on a ${nodes}-node lab, --routing ${routing}`, { timeout: 1_500_000 }, () => {
     if (why) {
       test(`skipped: ${why}`, { skip: why }, () => undefined);
       return;
     }
-    const lab = new E2eLab(routing === 'bgp' ? 'eb' : 'ev', routing);
+    const lab = new E2eLab(nodes === 1 ? 'e1' : routing === 'bgp' ? 'eb' : 'ev', routing);
     before(async () => {
-      await lab.up(3);
+      await lab.up(nodes);
       await lab.addPods(podIp);
     }, { timeout: 180_000 });
     after(() => lab.down(), { timeout: 60_000 });
