@@ -25,9 +25,10 @@ build: deps node_modules/.stamp
 	node_modules/.bin/tsc -p tsconfig.json
 
 # Unit and integration tests (real SQLite, a real 3-member etcd cluster on 127.0.0.1). The list
-# comes from the sources, so a compiled test whose source was deleted never runs.
+# comes from the sources, so a compiled test whose source was deleted never runs. `npm test` runs
+# the same script (it builds first).
 test: build
-	node --test $(NODE_TEST_FLAGS) $$(find test -name '*.test.ts' | sort | sed 's|^|dist/|; s|\.ts$$|.js|')
+	NODE_TEST_FLAGS="$(NODE_TEST_FLAGS)" node scripts/run-tests.mjs --no-build
 
 # The main job (root): a 3-node Brindle cluster in network namespaces on this machine, workloads,
 # policy enforced on the kernel and the probed matrix before/after. Leaves the lab up to explore;

@@ -1,5 +1,6 @@
 import { BUILTIN_TIERS } from './builtins.js';
 import { deepCopy } from './copy.js';
+import { k8sPolicyTypes } from './k8s-conversion.js';
 import { tryParseCidr } from '../net/cidr.js';
 import { CALICO_API_VERSION } from './kinds.js';
 import { DEFAULT_TIER, LABEL_TIER, type Resource, type Rule } from './types.js';
@@ -28,6 +29,10 @@ export function applyDefaults<R extends Resource>(resource: R): R {
     case 'StagedNetworkPolicy':
     case 'StagedGlobalNetworkPolicy':
       defaultPolicy(r, spec);
+      break;
+    case 'StagedKubernetesNetworkPolicy':
+      // as the API server defaults a Kubernetes NetworkPolicy (a staged one is stored unconverted)
+      if (!Array.isArray(spec['policyTypes']) || spec['policyTypes'].length === 0) spec['policyTypes'] = k8sPolicyTypes(spec as { egress?: unknown[] });
       break;
     case 'Profile':
       normaliseRules(spec['ingress']);

@@ -98,18 +98,26 @@ export function k8sLabelSelectorToCalico(sel: K8sLabelSelector | undefined | nul
   return parts.join(' && ');
 }
 
+/**
+ * The policy types of a Kubernetes NetworkPolicy as the Kubernetes API server defaults them
+ * (`SetDefaults_NetworkPolicy`): the declared ones, or when none are declared Ingress always plus
+ * Egress when the policy has egress rules. Egress alone is never implied.
+ */
+export function k8sPolicyTypes(spec: { policyTypes?: ('Ingress' | 'Egress')[]; egress?: unknown[] }): ('Ingress' | 'Egress')[] {
+  if (spec.policyTypes && spec.policyTypes.length > 0) return [...spec.policyTypes];
+  return Array.isArray(spec.egress) && spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+}
+
 /** Kubernetes NetworkPolicy → Calico NetworkPolicy `knp.default.<name>` in tier `default`, order 1000. */
 export function convertK8sNetworkPolicy(np: K8sNetworkPolicy): NetworkPolicy {
   const ns = np.metadata.namespace ?? 'default';
   const spec = np.spec ?? {};
   const ingress = (spec.ingress ?? []).flatMap((r) => k8sRuleToCalico(r.from, r.ports, true));
   const egress = (spec.egress ?? []).flatMap((r) => k8sRuleToCalico(r.to, r.ports, false));
-  const declared = new Set(spec.policyTypes ?? []);
+  const declared = new Set(k8sPolicyTypes(spec));
   const types: ('Ingress' | 'Egress')[] = [];
   if (declared.has('Ingress')) types.push('Ingress');
   if (declared.has('Egress')) types.push('Egress');
-  // No policyTypes: a cluster from before the field existed, where policies were ingress-only.
-  if (types.length === 0) types.push('Ingress');
   const metadata: NetworkPolicy['metadata'] = { name: K8S_POLICY_PREFIX + np.metadata.name, namespace: ns };
   if (np.metadata.labels) metadata.labels = { ...np.metadata.labels };
   if (np.metadata.annotations) metadata.annotations = { ...np.metadata.annotations };

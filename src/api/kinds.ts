@@ -40,6 +40,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'BGPFilter', apiVersion: CALICO_API_VERSION, plural: 'bgpfilters', namespaced: false, shortNames: ['bgpf', 'bgpfilter'] },
   { kind: 'FelixConfiguration', apiVersion: CALICO_API_VERSION, plural: 'felixconfigurations', namespaced: false, shortNames: ['felixconfig', 'felixconfigs', 'felixconfiguration'] },
   { kind: 'KubeControllersConfiguration', apiVersion: CALICO_API_VERSION, plural: 'kubecontrollersconfigurations', namespaced: false, shortNames: ['kcc', 'kubecontrollersconfig', 'kubecontrollersconfigs', 'kubecontrollersconfiguration'] },
+  { kind: 'CalicoNodeStatus', apiVersion: CALICO_API_VERSION, plural: 'caliconodestatuses', namespaced: false, shortNames: ['caliconodestatus', 'cns'] },
   { kind: 'ClusterInformation', apiVersion: CALICO_API_VERSION, plural: 'clusterinformations', namespaced: false, shortNames: ['clusterinfo', 'clusterinformation'] },
   // Kubernetes kinds, converted on the way in (NetworkPolicy → Calico NetworkPolicy `knp.default.<name>`,
   // Namespace → Profile `kns.<name>`).
@@ -62,26 +63,5 @@ export function kindInfo(kind: string): KindInfo | undefined {
   return KINDS.find((k) => k.kind === kind);
 }
 
-export const RESOURCE_KEY_ROOT = '/brindle/v3/';
-export const CLUSTER_SCOPE = '_cluster';
-
-/** Datastore key of a resource: `/brindle/v3/<plural>/<namespace or _cluster>/<name>`. */
-export function resourceKey(kind: KindInfo, name: string, namespace?: string): string {
-  const scope = kind.namespaced ? namespace ?? 'default' : CLUSTER_SCOPE;
-  return `${RESOURCE_KEY_ROOT}${kind.plural}/${scope}/${name}`;
-}
-
-/** Key prefix for listing one kind, optionally in one namespace. */
-export function resourcePrefix(kind: KindInfo, namespace?: string): string {
-  if (!kind.namespaced) return `${RESOURCE_KEY_ROOT}${kind.plural}/${CLUSTER_SCOPE}/`;
-  return namespace === undefined ? `${RESOURCE_KEY_ROOT}${kind.plural}/` : `${RESOURCE_KEY_ROOT}${kind.plural}/${namespace}/`;
-}
-
-/** Parses a resource key back into plural, namespace (undefined for cluster scope) and name. */
-export function parseResourceKey(key: string): { plural: string; namespace?: string; name: string } | undefined {
-  if (!key.startsWith(RESOURCE_KEY_ROOT)) return undefined;
-  const parts = key.slice(RESOURCE_KEY_ROOT.length).split('/');
-  if (parts.length !== 3) return undefined;
-  const [plural, scope, name] = parts as [string, string, string];
-  return scope === CLUSTER_SCOPE ? { plural, name } : { plural, namespace: scope, name };
-}
+// Resource keys are part of the one key layout (keys.ts); re-exported here for the kind table's users.
+export { CLUSTER_SCOPE, parseResourceKey, RESOURCE_KEY_ROOT, resourceKey, resourcePrefix } from './keys.js';

@@ -4,6 +4,7 @@ import { applyDefaults } from './defaults.js';
 import { inSchemaOrder } from './field-order.js';
 import { convertK8sNetworkPolicy, convertNamespace, isK8sDocument, type K8sNamespace, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { kindInfo } from './kinds.js';
+import { checkResourceSize } from './resource-size.js';
 import { SERVER_METADATA } from './schema.js';
 import { coerceDocumentScalars } from './scalar-coercion.js';
 import type { Resource } from './types.js';
@@ -13,9 +14,12 @@ import { validateResource } from './validate.js';
  * Turns one input document into the resource Brindle stores: numbers and booleans in string fields
  * become strings (as calicoctl reads YAML), validate what was written, convert
  * Kubernetes objects to their Calico kinds, fill the namespace and defaults, validate again.
- * Throws ValidationError (every issue, with paths) naming the document. Pure.
+ * Throws ValidationError (every issue, with paths) naming the document; a document over
+ * MAX_RESOURCE_BYTES is refused first. Pure.
  */
 export function prepareResource(doc: unknown, opts: { namespace?: string; subjectPrefix?: string } = {}): Resource {
+  // Before anything else: validating a 50 MB document would take a minute and gigabytes.
+  checkResourceSize(opts.subjectPrefix ? `${opts.subjectPrefix} ${describeResource(doc)}` : describeResource(doc), JSON.stringify(doc) ?? '');
   const raw = coerceDocumentScalars(deepCopy(doc)) as Record<string, any>;
   const k8sNamespaced = isObj(raw) && isK8sDocument(raw) && raw['kind'] === 'NetworkPolicy';
   const info = isObj(raw) && typeof raw['kind'] === 'string' ? kindInfo(raw['kind']) : undefined;

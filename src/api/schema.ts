@@ -97,6 +97,25 @@ const stagedAction = enumOf('Set', 'Delete', 'Learn', 'Ignore');
 const endpointPort = obj({ name: str, protocol: intOrStr, port: int, hostPort: int, hostIP: str });
 const secretRef = obj({ secretKeyRef: obj({ name: str, key: str, optional: bool }) });
 const cidrList = arr(obj({ cidr: str }));
+const reconciler = obj({ reconcilerPeriod: str });
+/** KubeControllersConfiguration `spec.controllers`, as Calico's ControllersConfig (strict, like every other kind). */
+const kubeControllers = obj({
+  node: obj({
+    reconcilerPeriod: str,
+    syncLabels: enumOf('Enabled', 'Disabled'),
+    hostEndpoint: obj({
+      autoCreate: enumOf('Enabled', 'Disabled'),
+      createDefaultHostEndpoint: enumOf('Enabled', 'Disabled'),
+      templates: arr(obj({ generateName: str, interfaceCIDRs: strs, interfacePattern: str, labels: strMap, nodeSelector: str })),
+    }),
+    leakGracePeriod: str,
+  }),
+  policy: reconciler,
+  workloadEndpoint: reconciler,
+  serviceAccount: reconciler,
+  namespace: reconciler,
+  loadBalancer: obj({ assignIPs: enumOf('AllServices', 'RequestedServicesOnly') }),
+});
 const bgpFilterRule = obj({
   cidr: str,
   prefixLength: obj({ min: int, max: int }),
@@ -253,7 +272,8 @@ export const SPEC_SCHEMAS: Readonly<Record<string, FieldType>> = {
     },
     true,
   ),
-  KubeControllersConfiguration: obj({ logSeverityScreen: str, healthChecks: str, etcdV3CompactionPeriod: str, prometheusMetricsPort: int, debugProfilePort: int, controllers: obj({}, true) }),
+  KubeControllersConfiguration: obj({ logSeverityScreen: str, healthChecks: str, etcdV3CompactionPeriod: str, prometheusMetricsPort: int, debugProfilePort: int, controllers: kubeControllers }),
+  CalicoNodeStatus: obj({ node: str, classes: strs, updatePeriodSeconds: int }),
   ClusterInformation: obj({ clusterGUID: str, clusterType: str, calicoVersion: str, datastoreReady: bool, variant: str }),
 };
 

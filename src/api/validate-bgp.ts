@@ -6,6 +6,8 @@ import {
   checkDuration,
   checkSelector,
   checkSubdomainName,
+  isPortProtocolName,
+  PORT_PROTOCOL_LIST,
   push,
   type Issues,
 } from './validate-fields.js';
@@ -42,7 +44,6 @@ export function validateBGPPeer(r: Resource, issues: Issues): void {
   checkSubdomainName(r.metadata.name ?? '', 'metadata.name', issues);
   if (spec.node && spec.nodeSelector) push(issues, 'spec.nodeSelector', 'node and nodeSelector cannot both be set');
   if (spec.peerIP && spec.peerSelector) push(issues, 'spec.peerSelector', 'peerIP and peerSelector cannot both be set');
-  if (!spec.peerIP && !spec.peerSelector && !spec.localWorkloadSelector) push(issues, 'spec', 'one of peerIP, peerSelector or localWorkloadSelector is required');
   if (spec.peerSelector && spec.asNumber !== undefined) push(issues, 'spec.asNumber', 'asNumber must be empty when peerSelector is set (the selected nodes\' own AS numbers are used)');
   if (spec.keepOriginalNextHop && spec.nextHopMode) push(issues, 'spec.nextHopMode', 'keepOriginalNextHop and nextHopMode cannot both be set');
   if (spec.node) checkSubdomainName(spec.node, 'spec.node', issues, 'node name');
@@ -89,7 +90,8 @@ export function validateBGPConfiguration(r: Resource, issues: Issues): void {
   if (spec.listenPort !== undefined && (spec.listenPort < 1 || spec.listenPort > 65535)) push(issues, 'spec.listenPort', `listenPort ${spec.listenPort} is out of range 1-65535`);
   if (spec.bindMode && !['None', 'NodeIP'].includes(spec.bindMode)) push(issues, 'spec.bindMode', `bindMode "${spec.bindMode}" must be None or NodeIP`);
   for (const f of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
-    (spec[f] ?? []).forEach((c, i) => checkCIDR(c.cidr ?? '', `spec.${f}[${i}].cidr`, issues, { allowBareIP: true }));
+    // an entry without a cidr is accepted, as Calico's `omitempty,net` tag does
+    (spec[f] ?? []).forEach((c, i) => c.cidr !== undefined && c.cidr !== '' && checkCIDR(c.cidr, `spec.${f}[${i}].cidr`, issues, { allowBareIP: true }));
   }
   const names = new Set<string>();
   (spec.communities ?? []).forEach((c, i) => {
@@ -116,7 +118,8 @@ export function validateBGPConfiguration(r: Resource, issues: Issues): void {
     if (!/^[a-zA-Z0-9_.*-]{1,15}$/.test(n)) push(issues, `spec.ignoredInterfaces[${i}]`, `"${n}" is not a valid interface name or pattern`);
   });
   if (name !== 'default') {
-    for (const f of ['nodeToNodeMeshEnabled', 'asNumber', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements'] as const) {
+    // communities and prefixAdvertisements are per-node settings too (Calico accepts them on node.<name>)
+    for (const f of ['nodeToNodeMeshEnabled', 'asNumber', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
       if (spec[f] !== undefined) push(issues, `spec.${f}`, `${f} can only be set in the "default" BGPConfiguration`);
     }
   }
@@ -190,11 +193,24 @@ export function validateFelixConfiguration(r: Resource, issues: Issues): void {
     if (!Array.isArray(v)) continue;
     v.forEach((p: { protocol?: string; port?: number; net?: string }, i) => {
       if (p.port === undefined || p.port < 1 || p.port > 65535) push(issues, `spec.${f}[${i}].port`, `port ${p.port ?? '(missing)'} is out of range 1-65535`);
-      if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(p.protocol)) push(issues, `spec.${f}[${i}].protocol`, 'protocol must be TCP, UDP or SCTP');
+      if (p.protocol !== undefined && !isPortProtocolName(p.protocol)) push(issues, `spec.${f}[${i}].protocol`, `protocol must be ${PORT_PROTOCOL_LIST}`);
       if (p.net !== undefined && !tryParseCidr(p.net, { allowBareIp: true })) push(issues, `spec.${f}[${i}].net`, `"${p.net}" is not a valid CIDR`);
     });
   }
 }
+
+/** CalicoNodeStatus: which node, which status classes; the routing agent writes its `status`. */
+export function validateCalicoNodeStatus(r: Resource, issues: Issues): void {
+  const spec = r.spec as { node?: string; classes?: string[]; updatePeriodSeconds?: number };
+  checkSubdomainName(r.metadata.name ?? '', 'metadata.name', issues);
+  if (spec.node !== undefined) checkSubdomainName(spec.node, 'spec.node', issues, 'node name');
+  (spec.classes ?? []).forEach((c, i) => {
+    if (!NODE_STATUS_CLASSES.includes(c)) push(issues, `spec.classes[${i}]`, `status class "${c}" is not one of ${NODE_STATUS_CLASSES.join(', ')}`);
+  });
+  if (spec.updatePeriodSeconds !== undefined && spec.updatePeriodSeconds < 0) push(issues, 'spec.updatePeriodSeconds', 'updatePeriodSeconds must not be negative');
+}
+
+const NODE_STATUS_CLASSES = ['Agent', 'BGP', 'Routes'];
 
 export function validateSingleton(r: Resource, issues: Issues): void {
   checkSingletonName(r.kind, r.metadata.name ?? '', issues, false);

@@ -1,5 +1,6 @@
 import type { ValidationIssue } from '../errors.js';
 import { formatCidr, isMasked, tryParseCidr, tryParseIp, type IpFamily, type ParsedCidr } from '../net/cidr.js';
+import { PORT_PROTOCOLS, PROTOCOLS, protocolByName, protocolHasPorts, protocolList, protocolNumberOf } from '../net/protocols.js';
 import { parseSelector, SelectorParseError, type Selector } from '../selector/index.js';
 import { joinPath } from './shape-check.js';
 
@@ -149,29 +150,32 @@ export function checkDuration(v: string, path: string, issues: Issues): boolean 
 
 // ---------------------------------------------------------------- protocols and ports
 
-const PROTOCOL_NUMBERS: Record<string, number> = { TCP: 6, UDP: 17, ICMP: 1, ICMPv6: 58, SCTP: 132, UDPLite: 136 };
-
-/** A protocol's number, or undefined if it is not valid. */
+/** A protocol's number, or undefined if it is not valid (names are case-sensitive, as Calico's validator has them: `tcp` is rejected). */
 export function protocolNumber(p: string | number): number | undefined {
-  if (typeof p === 'number') return Number.isInteger(p) && p >= 1 && p <= 255 ? p : undefined;
-  // Names are case-sensitive, as Calico's validator has them (`tcp` is rejected).
-  if (Object.hasOwn(PROTOCOL_NUMBERS, p)) return PROTOCOL_NUMBERS[p];
-  if (/^\d{1,3}$/.test(p)) return protocolNumber(Number(p));
-  return undefined;
+  return protocolNumberOf(p);
 }
 
 export function checkProtocol(v: string | number, path: string, issues: Issues): number | undefined {
   const n = protocolNumber(v);
   if (n === undefined) {
-    const known = typeof v === 'string' ? Object.keys(PROTOCOL_NUMBERS).find((k) => k.toLowerCase() === v.toLowerCase()) : undefined;
+    const known = typeof v === 'string' ? protocolByName(v, { anyCase: true })?.name : undefined;
     const hint = known ? ` (did you mean "${known}"?)` : '';
-    push(issues, path, typeof v === 'number' ? `protocol ${v} is out of range 1-255` : `protocol "${v}" is not one of TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1-255${hint}`);
+    push(issues, path, typeof v === 'number' ? `protocol ${v} is out of range 1-255` : `protocol "${v}" is not one of ${PROTOCOLS.map((x) => x.name).join(', ')} or a number 1-255${hint}`);
   }
   return n;
 }
 
+/** Whether a rule may give ports with this protocol (the protocol table's `hasPorts`). */
 export function protocolSupportsPorts(n: number | undefined): boolean {
-  return n === 6 || n === 17 || n === 132;
+  return protocolHasPorts(n);
+}
+
+/** `TCP, UDP or SCTP`: the protocols that have ports, for messages. */
+export const PORT_PROTOCOL_LIST = protocolList(PORT_PROTOCOLS);
+
+/** Whether `p` is exactly the Calico name of a protocol with ports (what Kubernetes ports and failsafe ports accept). */
+export function isPortProtocolName(p: string): boolean {
+  return PORT_PROTOCOLS.some((x) => x.name === p);
 }
 
 /** Kubernetes IsValidPortName (IANA service name): ≤15 chars, [a-z0-9-], a letter, no `--`, no edge `-`. */

@@ -1,6 +1,8 @@
 import { cidrCovers } from '../net/cidr.js';
 import type { K8sLabelSelector, K8sNetworkPolicy, K8sNetworkPolicyPeer, K8sNetworkPolicyPort } from './k8s-conversion.js';
-import { checkCIDR, checkLabelName, checkLabels, checkQualifiedName, checkSubdomainName, isValidPortName, push, type Issues } from './validate-fields.js';
+import {
+  checkCIDR, checkLabelName, checkLabels, checkQualifiedName, checkSubdomainName, isPortProtocolName, isValidPortName, PORT_PROTOCOL_LIST, push, type Issues,
+} from './validate-fields.js';
 
 /**
  * Checks a Kubernetes NetworkPolicy or Namespace the way the Kubernetes API server would, before
@@ -65,7 +67,7 @@ function checkPeer(peer: K8sNetworkPolicyPeer, path: string, issues: Issues): vo
 }
 
 function checkK8sPort(p: K8sNetworkPolicyPort, path: string, issues: Issues): void {
-  if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(p.protocol)) push(issues, `${path}.protocol`, `protocol "${p.protocol}" must be TCP, UDP or SCTP`);
+  if (p.protocol !== undefined && !isPortProtocolName(p.protocol)) push(issues, `${path}.protocol`, `protocol "${p.protocol}" must be ${PORT_PROTOCOL_LIST}`);
   let numeric: number | undefined;
   if (typeof p.port === 'number') {
     if (p.port < 1 || p.port > 65535) push(issues, `${path}.port`, `port ${p.port} is out of range 1-65535`);

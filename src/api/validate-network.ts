@@ -20,6 +20,7 @@ import {
   checkSelector,
   checkSubdomainName,
   isValidPortName,
+  PORT_PROTOCOL_LIST,
   protocolSupportsPorts,
   push,
   sub,
@@ -98,9 +99,6 @@ export function validateIPAMConfiguration(r: Resource, issues: Issues): void {
   if (spec.strictAffinity === false && spec.autoAllocateBlocks === false) {
     push(issues, 'spec.autoAllocateBlocks', 'autoAllocateBlocks can only be false when strictAffinity is true');
   }
-  if ((spec.maxBlocksPerHost ?? 0) > 0 && spec.strictAffinity !== true) {
-    push(issues, 'spec.maxBlocksPerHost', 'maxBlocksPerHost requires strictAffinity: true');
-  }
 }
 
 function checkEndpointPorts(ports: EndpointPort[] | undefined, path: string, requireName: boolean, issues: Issues): void {
@@ -111,10 +109,10 @@ function checkEndpointPorts(ports: EndpointPort[] | undefined, path: string, req
     } else if (!isValidPortName(p.name)) {
       push(issues, `${pp}.name`, `port name "${p.name}" must be 1-15 characters of [a-z0-9-], contain a letter and not start, end or repeat '-'`);
     }
-    if (p.protocol === undefined) push(issues, `${pp}.protocol`, 'protocol is required (TCP, UDP or SCTP)');
+    if (p.protocol === undefined) push(issues, `${pp}.protocol`, `protocol is required (${PORT_PROTOCOL_LIST})`);
     else {
       const n = checkProtocol(p.protocol, `${pp}.protocol`, issues);
-      if (n !== undefined && !protocolSupportsPorts(n)) push(issues, `${pp}.protocol`, `protocol "${p.protocol}" has no ports; use TCP, UDP or SCTP`);
+      if (n !== undefined && !protocolSupportsPorts(n)) push(issues, `${pp}.protocol`, `protocol "${p.protocol}" has no ports; use ${PORT_PROTOCOL_LIST}`);
     }
     if (p.port === undefined || p.port < 1 || p.port > 65535) push(issues, `${pp}.port`, `port ${p.port ?? '(missing)'} is out of range 1-65535`);
     if (p.hostPort !== undefined && (p.hostPort < 0 || p.hostPort > 65535)) push(issues, `${pp}.hostPort`, `hostPort ${p.hostPort} is out of range 0-65535`);

@@ -1,5 +1,6 @@
 import { BUILTIN_TIERS } from './builtins.js';
 import type { IpFamily } from '../net/cidr.js';
+import { protocolFamily } from '../net/protocols.js';
 import type { EntityRule, GlobalNetworkPolicySpec, Port, Resource, Rule, StagedNetworkPolicySpec, TierSpec } from './types.js';
 import {
   checkAnnotations,
@@ -10,6 +11,7 @@ import {
   checkSelector,
   checkSubdomainName,
   push,
+  PORT_PROTOCOL_LIST,
   protocolSupportsPorts,
   sub,
   type Issues,
@@ -43,8 +45,9 @@ export function validateRule(rule: Rule, path: string, ctx: RuleContext, issues:
   const proto = rule.protocol !== undefined ? checkProtocol(rule.protocol, sub(path, 'protocol'), issues) : undefined;
   const notProto = rule.notProtocol !== undefined ? checkProtocol(rule.notProtocol, sub(path, 'notProtocol'), issues) : undefined;
   for (const [field, p] of [['protocol', proto], ['notProtocol', notProto]] as const) {
-    if (p === 1 && rule.ipVersion === 6) push(issues, sub(path, field), 'ICMP cannot be used with ipVersion 6 (use ICMPv6)');
-    if (p === 58 && rule.ipVersion === 4) push(issues, sub(path, field), 'ICMPv6 cannot be used with ipVersion 4 (use ICMP)');
+    const family = p === undefined ? undefined : protocolFamily(p);
+    if (family === 4 && rule.ipVersion === 6) push(issues, sub(path, field), 'ICMP cannot be used with ipVersion 6 (use ICMPv6)');
+    if (family === 6 && rule.ipVersion === 4) push(issues, sub(path, field), 'ICMPv6 cannot be used with ipVersion 4 (use ICMP)');
   }
   for (const field of ['icmp', 'notICMP'] as const) {
     const f = rule[field];
@@ -122,9 +125,9 @@ function validateEntityRule(
     if (list.length > MAX_RULE_PORTS) push(issues, fp, `at most ${MAX_RULE_PORTS} ports`);
     const kinds = list.map((p: Port, i: number) => checkPort(p, sub(fp, i), issues));
     if (protoSet) {
-      if (proto !== undefined && !protocolSupportsPorts(proto)) push(issues, fp, 'ports can only be used with protocol TCP, UDP or SCTP');
+      if (proto !== undefined && !protocolSupportsPorts(proto)) push(issues, fp, `ports can only be used with protocol ${PORT_PROTOCOL_LIST}`);
     } else if (kinds.includes('numeric')) {
-      push(issues, fp, 'numeric ports require protocol TCP, UDP or SCTP');
+      push(issues, fp, `numeric ports require protocol ${PORT_PROTOCOL_LIST}`);
     }
   }
   if (e.services) {

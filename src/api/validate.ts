@@ -4,7 +4,7 @@ import { isK8sDocument, type K8sNetworkPolicy } from './k8s-conversion.js';
 import { K8S_SPEC_SCHEMAS, METADATA, SPEC_SCHEMAS } from './schema.js';
 import { checkShape, describe, isPlainObject, UNKNOWN_FIELD } from './shape-check.js';
 import type { Resource } from './types.js';
-import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
+import { validateBGPConfiguration, validateBGPFilter, validateBGPPeer, validateCalicoNodeStatus, validateFelixConfiguration, validateSingleton } from './validate-bgp.js';
 import { checkAnnotations, checkLabelName, checkLabels, push } from './validate-fields.js';
 import { validateK8sNamespace, validateK8sNetworkPolicy } from './validate-k8s.js';
 import {
@@ -40,7 +40,7 @@ export function validateResource(doc: unknown): ValidationIssue[] {
 }
 
 const NAME_REQUIRED = 'name is required';
-const HAS_STATUS = new Set(['KubeControllersConfiguration', 'Node']);
+const HAS_STATUS = new Set(['KubeControllersConfiguration', 'Node', 'CalicoNodeStatus']);
 
 function collectIssues(doc: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -106,4 +106,5 @@ const SEMANTIC: Readonly<Record<string, (r: Resource, issues: ValidationIssue[])
   FelixConfiguration: validateFelixConfiguration,
   KubeControllersConfiguration: validateSingleton,
   ClusterInformation: validateSingleton,
+  CalicoNodeStatus: validateCalicoNodeStatus,
 };

@@ -1,4 +1,5 @@
 import { parseIp } from '../net/cidr.js';
+import { ICMP, ICMPV6 } from '../net/protocols.js';
 import { addrOf, CompiledRule, IpSetLookup, protocolHasPorts, protocolLabel, protocolNumber, type Addr, type Packet } from './rule-matcher.js';
 import type { ActivePolicy, ActiveProfile, CalcSnapshot, EndpointState, ParsedRule, RuleAction, TierInfo } from './types.js';
 
@@ -213,8 +214,8 @@ export class FlowEvaluator {
     if (protocolHasPorts(protocol)) {
       if (flow.port !== undefined) p.dstPort = flow.port;
       if (flow.srcPort !== undefined) p.srcPort = flow.srcPort;
-    } else if (protocol === 1 || protocol === 58) {
-      p.icmpType = flow.icmpType ?? (protocol === 1 ? 8 : 128);
+    } else if (protocol === ICMP || protocol === ICMPV6) {
+      p.icmpType = flow.icmpType ?? (protocol === ICMP ? 8 : 128);
       if (flow.icmpCode !== undefined) p.icmpCode = flow.icmpCode;
     }
     return p;

@@ -9,6 +9,8 @@
  * agent layers those on top).
  */
 
+import { protocolByName } from '../net/protocols.js';
+
 /** A failsafe port: `protocol` lower-case (`tcp`, `udp`, `sctp`), optional `net` CIDR. */
 export interface FailsafePort {
   protocol: string;
@@ -157,10 +159,10 @@ function asPorts(v: unknown): FailsafePort[] | undefined {
   for (const e of v as unknown[]) {
     if (!e || typeof e !== 'object') return undefined;
     const { protocol, port, net } = e as Record<string, unknown>;
-    const proto = protocol === undefined ? 'tcp' : typeof protocol === 'string' ? protocol.toLowerCase() : undefined;
+    const proto = protocol === undefined ? protocolByName('TCP') : typeof protocol === 'string' ? protocolByName(protocol, { anyCase: true }) : undefined;
     const n = asPort(port);
-    if (!proto || !['tcp', 'udp', 'sctp'].includes(proto) || n === undefined) return undefined;
-    const fp: FailsafePort = { protocol: proto, port: n };
+    if (!proto?.hasPorts || n === undefined) return undefined;
+    const fp: FailsafePort = { protocol: proto.key, port: n };
     if (typeof net === 'string' && net !== '') fp.net = net;
     out.push(fp);
   }

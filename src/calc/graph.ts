@@ -19,7 +19,7 @@
  *   nodes (host IPs), pools, FelixConfiguration default + node.<name> ─────────► EventSequencer
  *   EventSequencer ─ flush(), dependency order, batch boundary ─► DataplaneCallbacks
  */
-import { parseResourceKey } from '../api/kinds.js';
+import { IPAM_BLOCK_PREFIX, parseResourceKey } from '../api/keys.js';
 import type { Resource } from '../api/types.js';
 import { ActiveRulesCalculator } from './active-rules-calculator.js';
 import { EventSequencer } from './event-sequencer.js';
@@ -35,8 +35,8 @@ import { RuleScanner } from './rule-scanner.js';
 import { felixSettings, GLOBAL_FELIX_CONFIG, nodeFelixConfigName } from './felix-settings.js';
 import type { DataplaneCallbacks, PolicyKey } from './types.js';
 
-/** IPAM allocation blocks: their values (`{cidr, affinity, ...}`) give block routes. */
-export const IPAM_BLOCK_PREFIX = '/brindle/ipam/v2/assignment/';
+/** IPAM allocation blocks (keys under IPAM_BLOCK_PREFIX of api/keys.ts, re-exported here): their values give block routes. */
+export { IPAM_BLOCK_PREFIX } from '../api/keys.js';
 
 /** The part of a stored IPAM allocation block the graph reads. */
 export interface IpamBlockValue {

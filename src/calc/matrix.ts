@@ -1,5 +1,5 @@
 import { endpointAddr, endpointLabel, FlowEvaluator, type DirectionProgram, type FlowSpec } from './explain.js';
-import { protocolLabel, protocolNumber, type Addr } from './rule-matcher.js';
+import { protocolHasPorts, protocolLabel, protocolNumber, type Addr } from './rule-matcher.js';
 import type { CalcSnapshot, EndpointState } from './types.js';
 
 /**
@@ -62,8 +62,7 @@ export function computeMatrix(snapshot: CalcSnapshot, opts: MatrixOptions, evalu
 }
 
 function protocolHasPortsOpt(opts: FlowSpec): boolean {
-  const n = protocolNumber(opts.protocol);
-  return n === 6 || n === 17 || n === 132 || n === 136;
+  return protocolHasPorts(protocolNumber(opts.protocol));
 }
 
 /** The JSON shape of `policy matrix -o json`. */

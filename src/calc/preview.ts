@@ -1,5 +1,5 @@
 import { isK8sDocument } from '../api/k8s-conversion.js';
-import { kindInfo } from '../api/kinds.js';
+import { CALICO_API_VERSION, kindInfo } from '../api/kinds.js';
 import { prepareResource } from '../api/prepare.js';
 import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../api/types.js';
 import { ValidationError } from '../errors.js';
@@ -26,26 +26,37 @@ export interface PreviewChange {
   resource: Resource;
 }
 
+/**
+ * What a document of the applied files previews as: `delete` when annotated
+ * `brindle.io/preview: delete`, else `apply`. Any other annotation value is a ValidationError.
+ */
+export function previewAction(doc: unknown, subject: string): 'apply' | 'delete' {
+  const marked = (doc as { metadata?: { annotations?: Record<string, unknown> } } | null)?.metadata?.annotations?.[PREVIEW_ANNOTATION];
+  if (marked !== undefined && marked !== 'delete' && marked !== 'apply') {
+    throw invalid(subject, `metadata.annotations.${PREVIEW_ANNOTATION}`, `must be "delete" or "apply", got "${String(marked)}"`);
+  }
+  return marked === 'delete' ? 'delete' : 'apply';
+}
+
 /** Documents → stored-form resources with their action. Throws ValidationError naming the document. */
 export function prepareDocuments(docs: unknown[], action: 'apply' | 'delete'): PreviewChange[] {
   return docs.map((doc, i) => {
-    if (!doc || typeof doc !== 'object') throw invalid(`document ${i + 1}`, '', 'not an object');
-    const d = doc as Partial<Resource> & { apiVersion?: string };
-    if (typeof d.kind !== 'string' || !d.metadata || typeof d.metadata.name !== 'string' || d.metadata.name === '') {
-      throw invalid(`document ${i + 1}`, typeof d.kind !== 'string' ? 'kind' : 'metadata.name', 'is required');
-    }
-    const marked = d.metadata.annotations?.[PREVIEW_ANNOTATION];
-    if (marked !== undefined && marked !== 'delete' && marked !== 'apply') {
-      throw invalid(`${d.kind} ${d.metadata.name}`, `metadata.annotations.${PREVIEW_ANNOTATION}`, `must be "delete" or "apply", got "${marked}"`);
-    }
-    const effective = marked === 'delete' ? 'delete' : action;
-    return { action: effective, resource: toStored(d as Resource, i, effective) };
+    const effective = previewAction(doc, `document ${i + 1}`) === 'delete' ? 'delete' : action;
+    const resource = effective === 'apply' ? prepareResource(doc, { subjectPrefix: `document ${i + 1}:` }) : deletedIdentity(doc, `document ${i + 1}`);
+    return { action: effective, resource };
   });
 }
 
-/** Apply: the full write path's validation, conversion and defaults. Delete: only the identity is needed. */
-function toStored(d: Resource, i: number, action: 'apply' | 'delete'): Resource {
-  if (action === 'apply') return prepareResource(d, { subjectPrefix: `document ${i + 1}:` });
+/**
+ * The stored identity (kind, name, namespace) of a document previewed as deleted: only those are
+ * read. A Kubernetes NetworkPolicy or Namespace maps to the name it is stored under.
+ */
+export function deletedIdentity(doc: unknown, subject: string): Resource {
+  if (!doc || typeof doc !== 'object') throw invalid(subject, '', 'not an object');
+  const d = doc as Partial<Resource> & { apiVersion?: string };
+  if (typeof d.kind !== 'string' || !d.metadata || typeof d.metadata.name !== 'string' || d.metadata.name === '') {
+    throw invalid(subject, typeof d.kind !== 'string' ? 'kind' : 'metadata.name', 'is required');
+  }
   let kind = d.kind;
   let name = d.metadata.name;
   if (isK8sDocument(d)) {
@@ -53,9 +64,9 @@ function toStored(d: Resource, i: number, action: 'apply' | 'delete'): Resource 
     name = (d.kind === 'NetworkPolicy' ? K8S_POLICY_PREFIX : NAMESPACE_PROFILE_PREFIX) + name;
   }
   const info = kindInfo(kind);
-  if (!info || info.storedAs) throw invalid(`document ${i + 1}`, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
+  if (!info || info.storedAs) throw invalid(subject, 'kind', `unknown kind "${d.kind}" (apiVersion ${d.apiVersion ?? 'missing'})`);
   const namespace = info.namespaced ? d.metadata.namespace ?? 'default' : undefined;
-  return { apiVersion: d.apiVersion, kind, metadata: { name, ...(namespace !== undefined ? { namespace } : {}) }, spec: {} };
+  return { apiVersion: d.apiVersion ?? CALICO_API_VERSION, kind, metadata: { name, ...(namespace !== undefined ? { namespace } : {}) }, spec: {} };
 }
 
 function identity(r: Resource): string {

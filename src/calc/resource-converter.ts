@@ -12,6 +12,7 @@ import { convertK8sNetworkPolicy, type K8sNetworkPolicy } from '../api/k8s-conve
 import { DEFAULT_TIER, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, NAMESPACE_PROFILE_PREFIX } from '../api/types.js';
 import { builtinResource } from '../api/builtins.js';
 import { formatCidr, formatIp, tryParseCidr, type Cidr } from '../net/cidr.js';
+import { protocolByNumber, protocolNumberOf } from '../net/protocols.js';
 import type { BackendRule, EndpointModel, NamedPort, NetworkSetModel, PolicyModel, ProfileModel, TierModel } from './model.js';
 import { entityRuleSelector, globalPolicySelector, namespacedPolicySelector } from './selector-composition.js';
 import type { HostIpUpdate, IpPoolUpdate, PolicyIdentity } from './types.js';
@@ -145,15 +146,15 @@ export function toCidr(s: string): { cidr: string; family: 4 | 6 } | undefined {
   return { cidr: formatCidr(c), family: c.family };
 }
 
-const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };
-
 function namedPortsOf(ports: EndpointPort[] | undefined): NamedPort[] {
   if (!Array.isArray(ports)) return [];
   const out: NamedPort[] = [];
   for (const p of ports) {
     if (!p || !p.name || typeof p.port !== 'number') continue;
-    const proto = String(p.protocol ?? 'tcp').toLowerCase();
-    out.push({ name: p.name, protocol: PROTOCOL_NUMBERS[proto] ?? proto, port: p.port });
+    // `TCP`, `tcp` or 6 → `tcp` (the protocol table's lower-case form); an unknown value stays as written, lower-cased.
+    const raw = p.protocol ?? 'TCP';
+    const known = protocolByNumber(protocolNumberOf(raw as string | number, { anyCase: true }) ?? -1);
+    out.push({ name: p.name, protocol: known?.key ?? String(raw).toLowerCase(), port: p.port });
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { cidrContains, familyBits, formatIp, parseCidr, parseIp, type Cidr, type IpAddr } from '../net/cidr.js';
+import { ICMP, ICMPV6, PROTOCOLS, protocolHasPorts as tableHasPorts, protocolLabel as tableLabel, protocolNumberOf } from '../net/protocols.js';
 import type { CalcSnapshot, IpSetType, ParsedRule, PortRange, RuleSide, RuleSideName } from './types.js';
 
 /**
@@ -29,27 +30,19 @@ export interface Packet {
   icmpCode?: number;
 }
 
-const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136 };
-const PROTOCOL_NAMES = new Map(Object.entries(PROTOCOL_NUMBERS).map(([n, v]) => [v, n]));
-
-/** `TCP`, `tcp`, `6` → 6. Throws on anything else. */
+/** `TCP`, `tcp`, `6` → 6 (names in any case, numbers 0-255, from the protocol table). Throws on anything else. */
 export function protocolNumber(p: string | number): number {
-  if (typeof p === 'number') return p;
-  const named = PROTOCOL_NUMBERS[p.toLowerCase()];
-  if (named !== undefined) return named;
-  if (/^\d{1,3}$/.test(p) && Number(p) >= 0 && Number(p) <= 255) return Number(p);
-  throw new Error(`unknown protocol "${p}": use TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 0-255`);
+  const n = protocolNumberOf(p, { anyCase: true, min: 0 });
+  if (n !== undefined) return n;
+  throw new Error(`unknown protocol "${p}": use ${PROTOCOLS.map((x) => x.name).join(', ')} or a number 0-255`);
 }
 
 /** 6 → `TCP`; unknown numbers stay numeric. */
-export function protocolLabel(n: number): string {
-  const name = PROTOCOL_NAMES.get(n);
-  if (!name) return String(n);
-  return name === 'icmpv6' ? 'ICMPv6' : name === 'udplite' ? 'UDPLite' : name.toUpperCase();
-}
+export const protocolLabel = tableLabel;
 
+/** Whether a packet of this protocol has ports a rule can match (the protocol table's `hasPorts`). */
 export function protocolHasPorts(n: number): boolean {
-  return n === 6 || n === 17 || n === 132 || n === 136;
+  return tableHasPorts(n);
 }
 
 /** One IP set, indexed for membership tests. */
@@ -186,7 +179,7 @@ export class CompiledRule {
 }
 
 function icmpMatches(m: { type: number; code?: number }, p: Packet): boolean {
-  if (p.protocol !== 1 && p.protocol !== 58) return false;
+  if (p.protocol !== ICMP && p.protocol !== ICMPV6) return false;
   return p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code);
 }
 

@@ -6,6 +6,7 @@
  * and on what cannot be enforced here (service and HTTP matches), so the policy fails closed.
  */
 import type { EntityRule, Port, Protocol, Rule } from '../api/types.js';
+import { protocolByNumber, protocolKey, protocolNumberOf } from '../net/protocols.js';
 import type { Selector } from '../selector/index.js';
 import { makeUniqueId, parseSelector } from '../selector/index.js';
 import type { BackendRule, IpSetData } from './model.js';
@@ -39,13 +40,11 @@ export class SelectorCache {
 }
 
 const ACTIONS: Record<string, RuleAction> = { Allow: 'allow', Deny: 'deny', Log: 'log', Pass: 'pass' };
-const PROTOCOL_NAMES: Record<string, string> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmpv6', sctp: 'sctp', udplite: 'udplite' };
-
-/** `TCP` → `tcp`, 6 → `6`. */
+/** `TCP` → `tcp`, 6 → `6` (the protocol table's lower-case form). */
 export function normaliseProtocol(p: Protocol): string {
   if (typeof p === 'number') return String(p);
   if (typeof p !== 'string') throw new RuleParseError(`invalid protocol ${JSON.stringify(p)}`);
-  return PROTOCOL_NAMES[p.toLowerCase()] ?? p.toLowerCase();
+  return protocolKey(p);
 }
 
 /** `{type, code}` of an icmp/notICMP match; a type or code that is not a number is refused (ignoring it would widen the rule). */
@@ -62,10 +61,9 @@ function icmpMatch(field: string, m: unknown): { type: number; code?: number } |
 /** The protocol a rule's named ports are looked up with (Felix: TCP unless the rule says UDP/SCTP). */
 function namedPortProtocol(p: Protocol | undefined): 'tcp' | 'udp' | 'sctp' {
   if (p === undefined) return 'tcp';
-  const s = normaliseProtocol(p);
-  if (s === 'udp' || s === '17') return 'udp';
-  if (s === 'sctp' || s === '132') return 'sctp';
-  return 'tcp';
+  normaliseProtocol(p); // refuses values of the wrong type
+  const key = protocolByNumber(protocolNumberOf(p, { anyCase: true }) ?? -1)?.key;
+  return key === 'udp' || key === 'sctp' ? key : 'tcp';
 }
 
 function splitPorts(ports: Port[] | undefined): { numeric: PortRange[]; named: string[] } {

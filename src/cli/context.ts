@@ -11,7 +11,8 @@ export interface CliIO {
 /**
  * What every command gets: its I/O and a lazily opened datastore built from the global flags.
  * Commands must call `datastore()` only when they need it, so `--help` and pure commands
- * (`selector eval`) work with no datastore at all.
+ * (`selector eval`) work with no datastore at all. A command says whether it writes: only a
+ * `'write'` open may create a SQLite file; a read-only command on a missing file fails naming it.
  */
 export class CliContext {
   private store: Promise<Datastore> | undefined;
@@ -27,8 +28,8 @@ export class CliContext {
     this.datastoreUrl = env['BRINDLE_DATASTORE'] || DEFAULT_DATASTORE_URL;
   }
 
-  datastore(): Promise<Datastore> {
-    this.store ??= openDatastore(this.datastoreUrl, this.datastoreOptions);
+  datastore(access: 'read' | 'write'): Promise<Datastore> {
+    this.store ??= openDatastore(this.datastoreUrl, { ...this.datastoreOptions, create: access === 'write' });
     return this.store;
   }
 

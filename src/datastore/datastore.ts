@@ -30,15 +30,25 @@ export type WatchEvent =
   | { type: 'put'; kv: KeyValue }
   | { type: 'delete'; key: string; /** revision of the delete */ modRevision: number };
 
+/**
+ * The connection state of a live watch. `disconnected`: the backend lost its stream (member
+ * killed, no leader, database locked) and is retrying by itself; when it is `connected` again,
+ * events resume after the last one delivered, so nothing is lost or repeated. Reported only on
+ * change; a watch starts connected as far as the caller is concerned.
+ */
+export type WatchStatus = { state: 'connected' } | { state: 'disconnected'; cause: Error };
+
 export interface WatchHandlers {
   /** Events in revision order, never repeated, never skipped. One call may carry several events. */
   onEvents(events: WatchEvent[]): void;
   /**
    * A terminal error. CompactedError means history after the requested revision is gone: list
    * again and watch from the new revision. Transient disconnects are retried inside the backend
-   * and are not reported here.
+   * and reported through `onStatus`, not here.
    */
   onError(err: Error): void;
+  /** Disconnects and reconnects of a watch the backend keeps retrying (see WatchStatus). */
+  onStatus?(status: WatchStatus): void;
 }
 
 export interface Watch {

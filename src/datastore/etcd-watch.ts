@@ -1,7 +1,7 @@
 import type { IWatchResponse, WatchClient } from 'etcd3';
 import { CompactedError, UnavailableError } from '../errors.js';
 import { isTransientEtcdError } from './etcd-errors.js';
-import type { KeyValue, Watch, WatchEvent, WatchHandlers } from './datastore.js';
+import type { KeyValue, Watch, WatchEvent, WatchHandlers, WatchStatus } from './datastore.js';
 
 type WatchStream = Awaited<ReturnType<WatchClient['watch']>>;
 
@@ -15,7 +15,9 @@ const BACKOFF_MAX_MS = 1000;
  * One etcd watch on a key range that survives disconnects. It owns a gRPC watch stream; when the
  * stream fails (member killed, leader change, network) it opens a new one from the revision after
  * the last event it delivered, so the caller sees every change once, in order, with no gaps. It
- * reports only terminal errors: CompactedError when etcd no longer has the history it needs.
+ * reports a lost stream as `onStatus(disconnected)` (once per outage) and `onStatus(connected)`
+ * when a new stream is established; `onError` only for terminal errors: CompactedError when etcd
+ * no longer has the history it needs, UnavailableError when the watch is refused.
  *
  * It does not list; callers list first and watch from the list's revision.
  */
@@ -24,6 +26,8 @@ export class EtcdWatchStream implements Watch {
   private disposed = false;
   private backoffMs = BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Set while the stream is lost (reported disconnected), until a new one is created. */
+  private down = false;
   /** Revision of the last event handed to the caller (or the revision the caller started after). */
   private last: number;
 
@@ -50,7 +54,8 @@ export class EtcdWatchStream implements Watch {
     let stream: WatchStream;
     try {
       stream = await this.client.watch();
-    } catch {
+    } catch (err) {
+      this.reportDown(err);
       this.scheduleReconnect();
       return;
     }
@@ -60,10 +65,11 @@ export class EtcdWatchStream implements Watch {
     }
     this.stream = stream;
     let failed = false;
-    const fail = () => {
+    const fail = (cause?: unknown) => {
       if (failed || this.stream !== stream) return;
       failed = true;
       this.dropStream();
+      this.reportDown(cause ?? new Error('the watch stream ended'));
       this.scheduleReconnect();
     };
     stream.on('data', (res: IWatchResponse) => {
@@ -76,7 +82,7 @@ export class EtcdWatchStream implements Watch {
     });
   }
 
-  private onResponse(res: IWatchResponse, fail: () => void): void {
+  private onResponse(res: IWatchResponse, fail: (cause?: unknown) => void): void {
     if (this.disposed) return;
     const compactRevision = Number(res.compact_revision ?? 0);
     if (compactRevision > 0) {
@@ -98,10 +104,16 @@ export class EtcdWatchStream implements Watch {
         this.handlers.onError(new UnavailableError(`watch of ${this.key.toString('utf8')} on etcd was refused: ${why}`));
         return;
       }
-      fail();
+      fail(new Error(`etcd cancelled the watch${reason ? `: ${reason}` : ''}`));
       return;
     }
-    if (res.created) this.backoffMs = BACKOFF_MIN_MS;
+    if (res.created) {
+      this.backoffMs = BACKOFF_MIN_MS;
+      if (this.down) {
+        this.down = false;
+        this.status({ state: 'connected' });
+      }
+    }
     const events: WatchEvent[] = [];
     for (const ev of res.events ?? []) {
       const rev = Number(ev.kv.mod_revision);
@@ -116,6 +128,23 @@ export class EtcdWatchStream implements Watch {
       this.handlers.onEvents(events);
     } catch (err) {
       // A handler's bug must not be mistaken for a stream failure: rethrow outside the stream.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  private reportDown(cause: unknown): void {
+    if (this.down || this.disposed) return;
+    this.down = true;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.status({ state: 'disconnected', cause: new UnavailableError(`watch of ${this.key.toString('utf8')} on etcd lost its stream (${why}); reconnecting`, { cause }) });
+  }
+
+  private status(s: WatchStatus): void {
+    try {
+      this.handlers.onStatus?.(s);
+    } catch (err) {
       queueMicrotask(() => {
         throw err;
       });

@@ -2,6 +2,7 @@ import { Etcd3, type IKeyValue, type IOptions } from 'etcd3';
 import { readFileSync } from 'node:fs';
 import { AlreadyExistsError, ConflictError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 import type { Datastore, KeyValue, ListResult, Watch, WatchHandlers } from './datastore.js';
+import { checkValueSize } from './value-size.js';
 import { etcdFailureReason, isBrokenCircuit, isCompactedEtcdError, isTransientEtcdError, isUnappliedEtcdError } from './etcd-errors.js';
 import { EtcdWatchStream, toKeyValue } from './etcd-watch.js';
 import type { DatastoreOptions } from './open.js';
@@ -80,6 +81,7 @@ export class EtcdDatastore implements Datastore {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
+    checkValueSize(key, value);
     const k = Buffer.from(key);
     const res = await this.call('create', 'write', (o) => this.client.kv.txn({
       compare: [{ key: k, target: 'Version', result: 'Equal', version: 0 }],
@@ -92,6 +94,7 @@ export class EtcdDatastore implements Datastore {
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    checkValueSize(key, value);
     const k = Buffer.from(key);
     const res = await this.call('update', 'write', (o) => this.client.kv.txn({
       compare: [
@@ -129,6 +132,7 @@ export class EtcdDatastore implements Datastore {
     const key = prefix === '' ? Buffer.from([0]) : Buffer.from(prefix);
     const stream = new EtcdWatchStream(this.client.watchClient, key, prefixEnd(prefix), fromRevision, {
       onEvents: (events) => handlers.onEvents(events),
+      onStatus: (status) => handlers.onStatus?.(status),
       onError: (err) => {
         this.watches.delete(handle);
         handlers.onError(err);

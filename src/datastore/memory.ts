@@ -1,5 +1,6 @@
 import { AlreadyExistsError, CompactedError, ConflictError, NotFoundError } from '../errors.js';
 import type { Datastore, KeyValue, ListResult, Watch, WatchEvent, WatchHandlers } from './datastore.js';
+import { checkValueSize } from './value-size.js';
 
 interface Watcher {
   prefix: string;
@@ -37,6 +38,7 @@ export class MemoryDatastore implements Datastore {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
+    checkValueSize(key, value);
     if (this.data.has(key)) throw new AlreadyExistsError(`key ${key} already exists`);
     const rev = ++this.revision;
     const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
@@ -46,6 +48,7 @@ export class MemoryDatastore implements Datastore {
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    checkValueSize(key, value);
     const cur = this.data.get(key);
     if (!cur) throw new NotFoundError(`key ${key} does not exist`);
     if (cur.modRevision !== expectedRevision) {

@@ -7,6 +7,11 @@ export interface DatastoreOptions {
   etcdCa?: string;
   etcdCert?: string;
   etcdKey?: string;
+  /**
+   * Whether opening may create the store (a SQLite file and its directories). Default true;
+   * read-only commands pass false, so a mistyped path is an error instead of a new empty store.
+   */
+  create?: boolean;
 }
 
 export const DEFAULT_DATASTORE_URL = 'sqlite:/var/lib/brindle/brindle.db';
@@ -21,7 +26,7 @@ export async function openDatastore(url: string, options: DatastoreOptions = {})
   if (url === 'memory:' || url.startsWith('memory:')) return new MemoryDatastore(url);
   if (url.startsWith('sqlite:')) {
     const { SqliteDatastore } = await import('./sqlite.js');
-    return SqliteDatastore.open(url);
+    return SqliteDatastore.open(url, options);
   }
   if (url.startsWith('etcd://') || url.startsWith('etcds://')) {
     const { EtcdDatastore } = await import('./etcd.js');

@@ -1,28 +1,63 @@
 import { randomUUID } from 'node:crypto';
 import { builtinResource, builtinResources } from '../api/builtins.js';
-import { blockPrefix } from '../ipam/keys.js';
+import { blockPrefix } from '../api/keys.js';
 import { cidrOverlaps, formatCidr, tryParseCidr, type Cidr } from '../net/cidr.js';
 import { KINDS, kindInfo, lookupKind, parseResourceKey, resourceKey, resourcePrefix, RESOURCE_KEY_ROOT, type KindInfo } from '../api/kinds.js';
 import { inSchemaOrder } from '../api/field-order.js';
+import { checkResourceSize } from '../api/resource-size.js';
 import { describeResource, prepareResource } from '../api/prepare.js';
-import type { IPPoolSpec, Resource } from '../api/types.js';
+import type { IPPool, IPPoolSpec, Resource } from '../api/types.js';
 import { AlreadyExistsError, ConflictError, isAlreadyExists, isConflict, isNotFound, NotFoundError, UsageError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { Datastore, KeyValue } from './datastore.js';
+import {
+  BatchWriteError,
+  combineValidationErrors,
+  prepareDocuments,
+  previewDeleteIssues,
+  subjectOf,
+  tiersFirst,
+  tiersLast,
+  withOrigin,
+  type BatchDocument,
+  type DeleteTarget,
+  type PreparedDocument,
+  type WriteMode,
+} from './resource-batch.js';
 import { decodeResource, encodeResource } from './resource-codec.js';
+
+export { BatchWriteError, type BatchDocument, type DeleteTarget, type PreparedDocument, type WriteMode } from './resource-batch.js';
 
 const POLICY_KINDS = new Set(['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']);
 const APPLY_ATTEMPTS = 5;
 const BUILTIN_SPEC_FIXED = 'the spec of a built-in resource cannot be changed';
 
+export interface ResourceClientOptions {
+  /**
+   * Called after an IPPool is deleted (by `delete` or `deleteBatch`). Calico's pool delete makes
+   * every node give up the pool's blocks; IPAM does that, and sits above this client, so it is
+   * injected: `ipamResourceClient(ds)` (src/ipam/ipam-resource-client.ts) wires it. Without it,
+   * deleting a pool leaves its blocks affine to their nodes.
+   */
+  onPoolDeleted?: (pool: IPPool) => Promise<void>;
+}
+
 /**
- * The one client for v3 resources over a Datastore, used by the CLI, IPAM and the policy tools.
- * Every write is validated and defaulted (`prepareResource`), checked against what is stored
- * (tier exists, pools don't overlap, immutable fields unchanged, built-ins stay fixed) and written
- * with compare-and-swap. Built-in tiers and the default-allow profile are always readable.
- * It does not watch; consumers watch the Datastore directly.
+ * The one client for v3 resources over a Datastore, used by the CLI, IPAM, the policy tools and
+ * controllers. Every write is validated and defaulted (`prepareResource`), checked against what is
+ * stored (tier exists, pools don't overlap, immutable fields unchanged, built-ins stay fixed, at
+ * most MAX_RESOURCE_BYTES) and written with compare-and-swap. Built-in tiers and the default-allow
+ * profile are always readable. It does not watch; consumers watch the Datastore directly.
+ *
+ * Batches (what `brindle apply|create|replace|delete -f` and `policy preview` do) have their own
+ * rules, which live here so every caller gets them: `prepareBatch` + `checkBatch` validate a whole
+ * batch before anything is written, `applyBatch` writes tiers first, `checkDeleteBatch` +
+ * `deleteBatch` refuse built-ins and tiers still in use and delete tiers last.
  */
 export class ResourceClient {
-  constructor(private readonly ds: Datastore) {}
+  constructor(
+    private readonly ds: Datastore,
+    private readonly options: ResourceClientOptions = {},
+  ) {}
 
   async get(kind: string, name: string, namespace?: string): Promise<Resource | null> {
     const info = this.kind(kind);
@@ -103,7 +138,9 @@ export class ResourceClient {
     await this.checkDependencies(r, subject);
     const stored: Resource = { ...r, metadata: { ...r.metadata, uid: r.metadata.uid ?? randomUUID(), creationTimestamp: r.metadata.creationTimestamp ?? new Date().toISOString() } };
     try {
-      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), encodeResource(inSchemaOrder(stored)));
+      const value = encodeResource(inSchemaOrder(stored));
+      checkResourceSize(subject, value);
+      const kv = await this.ds.create(resourceKey(info, r.metadata.name, r.metadata.namespace), value);
       return decodeResource(kv);
     } catch (err) {
       if (isAlreadyExists(err)) throw new AlreadyExistsError(`${subject} already exists`, { cause: err });
@@ -163,7 +200,110 @@ export class ResourceClient {
       if (isNotFound(err)) throw new NotFoundError(`${subject} does not exist`, { cause: err });
       throw err;
     }
-    return decodeResource(current);
+    const deleted = decodeResource(current);
+    if (deleted.kind === 'IPPool' && this.options.onPoolDeleted) await this.options.onPoolDeleted(deleted as IPPool);
+    return deleted;
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  /**
+   * Validates and defaults every document (ValidationError listing all problems, each named by
+   * its origin) without reading the datastore. `namespace` fills namespaced resources that name none.
+   */
+  prepareBatch(docs: BatchDocument[], opts: { namespace?: string } = {}): PreparedDocument[] {
+    return prepareDocuments(docs, opts);
+  }
+
+  /**
+   * Checks a prepared batch against what is stored, as if the whole batch were written: tiers
+   * exist (or are in the batch), pools don't overlap, built-ins keep their spec, stored pools their
+   * immutable fields (`mode` apply/replace). Throws one ValidationError listing every problem.
+   */
+  async checkBatch(items: PreparedDocument[], opts: { mode: WriteMode }): Promise<void> {
+    const found = await this.checkReferences(items.map((p) => p.resource), { updates: opts.mode !== 'create' });
+    if (found.length > 0) throw combineValidationErrors(found.map(({ index, issues }) => new ValidationError(subjectOf(items[index]!.origin, items[index]!.resource), issues)));
+  }
+
+  /**
+   * Writes a batch all-or-nothing up to the datastore: every document is validated and checked
+   * (`prepareBatch`, `checkBatch`, and no document marked `brindle.io/preview: delete`) before the
+   * first write; then tiers are written first, each resource with compare-and-swap. `mode`:
+   * apply (create or update), create (AlreadyExists unless `skipExists`), replace (must exist).
+   * A failure after some writes is a BatchWriteError saying how many were written.
+   */
+  async applyBatch(docs: BatchDocument[], opts: { mode: WriteMode; namespace?: string; skipExists?: boolean }): Promise<{ written: Resource[]; skipped: Resource[] }> {
+    const items = this.prepareBatch(docs, opts.namespace !== undefined ? { namespace: opts.namespace } : {});
+    const marked = previewDeleteIssues(items, opts.mode);
+    if (marked.length > 0) throw combineValidationErrors(marked);
+    await this.checkBatch(items, { mode: opts.mode });
+    const written: Resource[] = [];
+    const skipped: Resource[] = [];
+    for (const { resource, origin } of tiersFirst(items)) {
+      try {
+        if (opts.mode === 'apply') written.push(await this.apply(resource));
+        else if (opts.mode === 'replace') written.push(await this.update(resource));
+        else {
+          try {
+            written.push(await this.create(resource));
+          } catch (err) {
+            if (!(opts.skipExists && isAlreadyExists(err))) throw err;
+            skipped.push(resource);
+          }
+        }
+      } catch (err) {
+        const e = withOrigin(err as Error, origin);
+        throw written.length > 0 ? new BatchWriteError(e, written.length, items.length) : e;
+      }
+    }
+    return { written, skipped };
+  }
+
+  /**
+   * Checks a delete batch before anything is deleted: built-ins cannot be deleted, and a tier can
+   * only go if every policy still in it is deleted by the same batch. Returns the targets in delete
+   * order (tiers last). Throws one ValidationError listing every problem.
+   */
+  async checkDeleteBatch(targets: DeleteTarget[]): Promise<DeleteTarget[]> {
+    const normalised = targets.map((t) => {
+      const info = this.kind(t.kind);
+      return { ...t, kind: info.kind, ...(info.namespaced ? { namespace: t.namespace ?? 'default' } : {}) };
+    });
+    const builtins = normalised.filter((t) => builtinResource(t.kind, t.name));
+    if (builtins.length > 0) {
+      throw combineValidationErrors(builtins.map((t) => new ValidationError(`${t.origin ? `${t.origin} ` : ''}${t.kind} ${t.name}`, [{ path: '', message: 'built-in resources cannot be deleted' }])));
+    }
+    const inUse: ValidationError[] = [];
+    for (const t of normalised.filter((x) => x.kind === 'Tier')) {
+      const users = (await this.tierPolicies(t.name)).filter((p) => !normalised.some((x) => x.kind === p.kind && x.name === p.metadata.name && x.namespace === p.metadata.namespace));
+      if (users.length > 0) inUse.push(new ValidationError(`${t.origin ? `${t.origin} ` : ''}Tier ${t.name}`, [{ path: '', message: tierInUseMessage(users.map((p) => describeResource(p))) }]));
+    }
+    if (inUse.length > 0) throw combineValidationErrors(inUse);
+    return tiersLast(normalised);
+  }
+
+  /**
+   * Deletes a batch after `checkDeleteBatch`, one resource at a time, tiers last; a deleted pool's
+   * blocks are given up (`onPoolDeleted`). With `skipNotExists`, targets already gone are skipped.
+   * A failure after some deletes is a BatchWriteError saying how many were deleted.
+   */
+  async deleteBatch(targets: DeleteTarget[], opts: { skipNotExists?: boolean } = {}): Promise<{ deleted: Resource[]; missing: DeleteTarget[] }> {
+    const ordered = await this.checkDeleteBatch(targets);
+    const deleted: Resource[] = [];
+    const missing: DeleteTarget[] = [];
+    for (const t of ordered) {
+      try {
+        deleted.push(await this.delete(t.kind, t.name, t.namespace));
+      } catch (err) {
+        if (opts.skipNotExists && isNotFound(err)) {
+          missing.push(t);
+          continue;
+        }
+        const e = withOrigin(err as Error, t.origin);
+        throw deleted.length > 0 ? new BatchWriteError(e, deleted.length, ordered.length) : e;
+      }
+    }
+    return { deleted, missing };
   }
 
   /** The policies (of every policy kind) in a tier: a tier can be deleted only when there are none. */
@@ -192,6 +332,7 @@ export class ResourceClient {
     if (meta.uid === undefined) delete meta.uid;
     if (meta.creationTimestamp === undefined) delete meta.creationTimestamp;
     const value = encodeResource(inSchemaOrder({ ...r, metadata: meta }));
+    checkResourceSize(subject, value);
     // Writing what is already stored changes nothing: skip it so watchers see no spurious event.
     if (value === current.value) return existing;
     try {

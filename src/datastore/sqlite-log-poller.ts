@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { CompactedError, UnavailableError } from '../errors.js';
-import type { Watch, WatchEvent, WatchHandlers } from './datastore.js';
+import type { Watch, WatchEvent, WatchHandlers, WatchStatus } from './datastore.js';
 
 /** One row of the SQLite change log; `value` is null for a delete. */
 export interface LogRow {
@@ -26,7 +26,10 @@ const BATCH_ROWS = 5000;
  * when another connection commits; this process's own writes call `wake()`. New rows are read in
  * revision order and handed to every watcher whose prefix matches, each on a microtask, in order.
  *
- * It does not write and does not compact; a watcher whose history is gone gets CompactedError.
+ * A poll that finds the database locked (SQLITE_BUSY) is retried on the next tick and reported to
+ * the watchers as `onStatus(disconnected)`, then `connected` after the next successful poll; any
+ * other failure is terminal (UnavailableError). It does not write and does not compact; a watcher
+ * whose history is gone gets CompactedError.
  */
 export class SqliteLogPoller {
   private readonly db: Database.Database;
@@ -37,6 +40,8 @@ export class SqliteLogPoller {
   /** Highest log revision read so far (valid while the timer runs). */
   private seen = 0;
   private dataVersion = -1;
+  /** The last poll failed with SQLITE_BUSY (watchers were told they are disconnected). */
+  private busy = false;
   private readonly readRows: Database.Statement;
   private readonly readMeta: Database.Statement;
 
@@ -122,13 +127,18 @@ export class SqliteLogPoller {
     if (this.timer === null || !this.db.open) return;
     try {
       const dv = this.db.pragma('data_version', { simple: true }) as number;
-      if (!force && dv === this.dataVersion) return;
-      this.dataVersion = dv;
+      if (!force && dv === this.dataVersion) {
+        this.setBusy(undefined);
+        return;
+      }
       for (let round = 0; round < 100 && this.timer !== null; round++) {
         const { rows, compacted } = this.db.transaction(() => ({
           compacted: this.meta('compacted'),
           rows: this.readRange(this.seen, Number.MAX_SAFE_INTEGER),
         }))();
+        // Only once the rows are read: a poll that failed (locked) must read them next time.
+        this.dataVersion = dv;
+        this.setBusy(undefined);
         if (compacted > this.seen) this.failBehind(compacted);
         if (rows.length === 0) return;
         this.dispatch(rows);
@@ -136,9 +146,26 @@ export class SqliteLogPoller {
       }
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
-      if (code.startsWith('SQLITE_BUSY')) return;
+      if (code.startsWith('SQLITE_BUSY')) {
+        this.setBusy(err as Error);
+        return;
+      }
       const failure = new UnavailableError(`watching the SQLite datastore failed: ${(err as Error).message}`, { cause: err });
       for (const w of [...this.watchers]) this.fail(w, failure);
+    }
+  }
+
+  /** Reports a change between locked (`cause`) and readable (undefined) to every watcher. */
+  private setBusy(cause: Error | undefined): void {
+    if (this.busy === (cause !== undefined)) return;
+    this.busy = cause !== undefined;
+    const status: WatchStatus = cause
+      ? { state: 'disconnected', cause: new UnavailableError(`watching the SQLite datastore: the database is locked (${cause.message}); retrying`, { cause }) }
+      : { state: 'connected' };
+    for (const w of this.watchers) {
+      queueMicrotask(() => {
+        if (!w.disposed) w.handlers.onStatus?.(status);
+      });
     }
   }
 

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AlreadyExistsError, BrindleError, ConflictError, NotFoundError, UnavailableError, UsageError } from '../errors.js';
 import type { Datastore, KeyValue, ListResult, Watch, WatchHandlers } from './datastore.js';
+import { checkValueSize } from './value-size.js';
 import type { DatastoreOptions } from './open.js';
 import { SqliteLogPoller } from './sqlite-log-poller.js';
 import { SQLITE_SCHEMA } from './sqlite-schema.js';
@@ -50,8 +51,11 @@ export class SqliteDatastore implements Datastore {
     this.poller = new SqliteLogPoller(db, tuning.pollIntervalMs ?? 5);
   }
 
-  static async open(url: string, _options?: DatastoreOptions, tuning: SqliteTuning = {}): Promise<SqliteDatastore> {
+  static async open(url: string, options?: DatastoreOptions, tuning: SqliteTuning = {}): Promise<SqliteDatastore> {
     const path = sqlitePathOf(url);
+    if (options?.create === false && !existsSync(path)) {
+      throw new NotFoundError(`SQLite datastore ${path} does not exist (only commands that write create it); check --datastore or BRINDLE_DATASTORE`);
+    }
     let db: Database.Database | undefined;
     try {
       makeParentDirs(path);
@@ -91,6 +95,7 @@ export class SqliteDatastore implements Datastore {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
+    checkValueSize(key, value);
     return this.write('create', (rev) => {
       if (this.stmts.get.get(key)) throw new AlreadyExistsError(`key ${key} already exists`);
       this.stmts.putKv.run(key, value, rev, rev);
@@ -100,6 +105,7 @@ export class SqliteDatastore implements Datastore {
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<KeyValue> {
+    checkValueSize(key, value);
     return this.write('update', (rev) => {
       const cur = this.stmts.get.get(key) as KvRow | undefined;
       if (!cur) throw new NotFoundError(`key ${key} does not exist`);

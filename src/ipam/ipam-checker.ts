@@ -3,7 +3,7 @@ import { allocationAt, blockCidr, inUseOrdinals, ordinalForIp } from './block.js
 import { formatIp, ipAt, parseIp } from '../net/cidr.js';
 import type { AddressReleaser } from './address-releaser.js';
 import { DATASTORE_RETRIES, type IpamStore } from './ipam-store.js';
-import { handleKey } from './keys.js';
+import { handleKey } from '../api/keys.js';
 import { buildReport, leakReason, ownerIndex, type IpamCheckReport, type IpamSnapshot } from './ipam-report.js';
 import type { ResourceReader } from './resource-reader.js';
 

@@ -9,10 +9,10 @@ import { blockFor, cidrContains, cidrCovers, formatIp, ordinalOf, parseCidr, par
 import { IpamChecker, type RepairSummary } from './ipam-checker.js';
 import type { IpamCheckReport } from './ipam-report.js';
 import { IpamStore } from './ipam-store.js';
-import { checkKeySegment } from './keys.js';
+import { checkKeySegment } from '../api/keys.js';
 import { DEFAULT_MAX_BLOCKS_PER_HOST, poolForIp, usablePools, type IpamConfig } from './pool-selection.js';
 import { ResourceReader } from './resource-reader.js';
-import { borrowedIps, utilization, type BorrowedIp, type PoolUtilization } from './utilization.js';
+import { borrowedIps, orphanedBlocks, utilization, type BlockUtilization, type BorrowedIp, type PoolUtilization } from './utilization.js';
 
 export type { AssignedAddress } from './address-allocator.js';
 
@@ -172,6 +172,12 @@ export class IpamClient {
   async getUtilization(): Promise<PoolUtilization[]> {
     const [pools, blocks, reservations] = await Promise.all([this.resources.pools(), this.store.listBlocks(), this.resources.reservations()]);
     return utilization(pools, blocks.map((b) => b.value), reservations);
+  }
+
+  /** Blocks inside no IP pool (left by a deleted pool, some addresses still in use). */
+  async orphanedBlocks(): Promise<BlockUtilization[]> {
+    const [pools, blocks] = await Promise.all([this.resources.pools(), this.store.listBlocks()]);
+    return orphanedBlocks(pools, blocks.map((b) => b.value));
   }
 
   async borrowedIps(): Promise<BorrowedIp[]> {

@@ -1,6 +1,6 @@
 import type { IpamCheckReport } from './ipam-report.js';
 import type { IpamConfig } from './pool-selection.js';
-import type { BorrowedIp, PoolUtilization } from './utilization.js';
+import type { BlockUtilization, BorrowedIp, PoolUtilization } from './utilization.js';
 
 /**
  * Text output of `brindle ipam show` and `brindle ipam check` (pure): aligned tables in the shape
@@ -19,7 +19,8 @@ function pct(part: bigint | number, whole: bigint | number): string {
   return `${(BigInt(part) * 100n) / w}%`;
 }
 
-export function formatUtilization(pools: PoolUtilization[], showBlocks: boolean): string {
+/** Pools (and their blocks with `showBlocks`), then every orphaned block: those always show, as they still hold addresses. */
+export function formatUtilization(pools: PoolUtilization[], showBlocks: boolean, orphans: BlockUtilization[] = []): string {
   const rows: string[][] = [];
   for (const p of pools) {
     rows.push(['IP Pool', p.name + (p.disabled ? ' (disabled)' : ''), p.cidr, String(p.capacity), `${p.inUse} (${pct(p.inUse, p.capacity)})`, `${p.available} (${pct(p.available, p.capacity)})`]);
@@ -29,8 +30,12 @@ export function formatUtilization(pools: PoolUtilization[], showBlocks: boolean)
       rows.push(['Block', b.node ?? '<no node>', b.cidr, String(b.capacity), `${b.inUse} (${pct(b.inUse, b.capacity)})`, `${b.available} (${pct(b.available, b.capacity)})${extra}`]);
     }
   }
+  for (const b of orphans) rows.push(['Orphaned block', b.node ?? '<no node>', b.cidr, String(b.capacity), `${b.inUse} (${pct(b.inUse, b.capacity)})`, `${b.available} (${pct(b.available, b.capacity)})`]);
   if (rows.length === 0) return 'No IP pools are configured.';
-  return table(['GROUPING', 'NAME/NODE', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], rows);
+  const out = table(['GROUPING', 'NAME/NODE', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], rows);
+  if (orphans.length === 0) return out;
+  const n = orphans.length;
+  return `${out.trimEnd()}\n${n} orphaned block${n === 1 ? ' belongs' : 's belong'} to no IP pool (${n === 1 ? 'its pool was' : 'their pools were'} deleted): ${n === 1 ? 'it keeps its' : 'they keep their'} addresses in use, and a new pool over ${n === 1 ? 'it' : 'them'} must use the same block size. ${n === 1 ? 'It goes' : 'Each goes'} away when its last address is released (brindle ipam release).`;
 }
 
 export function formatBorrowed(ips: BorrowedIp[]): string {

@@ -2,7 +2,7 @@ import type { Datastore, KeyValue } from '../datastore/datastore.js';
 import { ConflictError, isAlreadyExists, isConflict, isNotFound } from '../errors.js';
 import type { AllocationBlock } from './block.js';
 import type { IpFamily } from '../net/cidr.js';
-import { affinityKey, ALL_AFFINITIES_PREFIX, blockKey, blockPrefix, HANDLE_PREFIX, handleKey, hostAffinityPrefix } from './keys.js';
+import { affinityKey, ALL_AFFINITIES_PREFIX, blockKey, blockPrefix, HANDLE_PREFIX, handleKey, hostAffinityPrefix } from '../api/keys.js';
 
 /**
  * Typed, compare-and-swap access to IPAM's three kinds of record: blocks, block affinities and

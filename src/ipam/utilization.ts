@@ -60,6 +60,20 @@ export function utilization(pools: IpamPool[], blocks: AllocationBlock[], reserv
   });
 }
 
+/**
+ * Blocks inside no IP pool: left by a deleted pool while some of their addresses are in use. They
+ * still hold those addresses and still fix the block size of a new pool over them.
+ */
+export function orphanedBlocks(pools: IpamPool[], blocks: AllocationBlock[]): BlockUtilization[] {
+  return blocks
+    .filter((b) => !pools.some((p) => cidrCovers(p.cidr, blockCidr(b))))
+    .sort((a, b) => blockCidr(a).family - blockCidr(b).family || (blockCidr(a).base < blockCidr(b).base ? -1 : 1))
+    .map((b) => {
+      const inUse = inUseOrdinals(b).length;
+      return { cidr: b.cidr, node: affinityNode(b), capacity: b.allocations.length, inUse, coolingDown: b.allocations.filter((a) => a !== null).length - inUse, available: freeCount(b, () => false) };
+    });
+}
+
 /** How many addresses of `pool` the reservations cover (overlapping reservations counted once). */
 function reservedCount(reservations: Cidr[], pool: Cidr): bigint {
   const poolEnd = pool.base + cidrSize(pool);

@@ -134,10 +134,23 @@ describe('convertK8sNetworkPolicy', () => {
     assert.deepEqual(pol.spec.ingress![0]!.destination!.ports, ['http', '80:82', 9090]);
   });
 
-  test('no policyTypes: ingress only, even with egress rules', () => {
+  test('no policyTypes: Ingress, plus Egress when there are egress rules (as the Kubernetes API server defaults it)', () => {
     const pol = convertK8sNetworkPolicy(knp({ podSelector: {}, egress: [{}] }));
-    assert.deepEqual(pol.spec.types, ['Ingress']);
+    assert.deepEqual(pol.spec.types, ['Ingress', 'Egress']);
     assert.deepEqual(pol.spec.egress, [{ action: 'Allow' }]);
+    const restrict = convertK8sNetworkPolicy(knp({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }] }));
+    assert.deepEqual(restrict.spec.types, ['Ingress', 'Egress'], 'egress rules restrict egress');
+    assert.deepEqual(convertK8sNetworkPolicy(knp({ podSelector: {}, ingress: [{}] })).spec.types, ['Ingress']);
+    assert.deepEqual(convertK8sNetworkPolicy(knp({ podSelector: {}, egress: [] })).spec.types, ['Ingress'], 'an empty egress list implies nothing');
+  });
+
+  test('StagedKubernetesNetworkPolicy without policyTypes is defaulted the same way when prepared', () => {
+    const staged = prepareResource({ apiVersion: 'projectcalico.org/v3', kind: 'StagedKubernetesNetworkPolicy', metadata: { name: 'x', namespace: 'ns' }, spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }] } });
+    assert.deepEqual((staged.spec as { policyTypes?: string[] }).policyTypes, ['Ingress', 'Egress']);
+    const ingressOnly = prepareResource({ apiVersion: 'projectcalico.org/v3', kind: 'StagedKubernetesNetworkPolicy', metadata: { name: 'y', namespace: 'ns' }, spec: { podSelector: {} } });
+    assert.deepEqual((ingressOnly.spec as { policyTypes?: string[] }).policyTypes, ['Ingress']);
+    const declared = prepareResource({ apiVersion: 'projectcalico.org/v3', kind: 'StagedKubernetesNetworkPolicy', metadata: { name: 'z', namespace: 'ns' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] } });
+    assert.deepEqual((declared.spec as { policyTypes?: string[] }).policyTypes, ['Egress']);
   });
 
   test('policyTypes Ingress and Egress with no rules: deny both ways', () => {

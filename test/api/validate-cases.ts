@@ -318,7 +318,8 @@ export const POOL_CASES: ValidationCase[] = [
   ...cases('IPAMConfiguration', { apiVersion: V3, kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: { strictAffinity: true, maxBlocksPerHost: 4 } }, [
     ['other name', 'metadata.name', 'mine', 'metadata.name'],
     ['negative maxBlocksPerHost', 'spec.maxBlocksPerHost', -1, 'spec.maxBlocksPerHost'],
-    ['maxBlocksPerHost without strictAffinity', 'spec.strictAffinity', false, 'spec.maxBlocksPerHost'],
+    // Calico's validator and CRD accept it (the limit then only applies once strictAffinity is on)
+    ['maxBlocksPerHost without strictAffinity', 'spec.strictAffinity', false, null],
     ['autoAllocateBlocks false without strictAffinity', 'spec', { strictAffinity: false, autoAllocateBlocks: false }, 'spec.autoAllocateBlocks'],
     ['autoAllocateBlocks false with strictAffinity', 'spec', { strictAffinity: true, autoAllocateBlocks: false }, null],
     ['ipCooldownSeconds 1201', 'spec.ipCooldownSeconds', 1201, 'spec.ipCooldownSeconds'],
@@ -419,7 +420,8 @@ export const BGP_CASES: ValidationCase[] = [
     ['peerIP and peerSelector', 'spec.peerSelector', "rr == 'true'", 'spec.peerSelector'],
     ['peerSelector with asNumber', 'spec', { peerSelector: "rr == 'true'", asNumber: 64512 }, 'spec.asNumber'],
     ['peerSelector only', 'spec', { peerSelector: "rr == 'true'", nodeSelector: '!has(rr)' }, null],
-    ['neither peerIP nor peerSelector', 'spec', { asNumber: 64512 }, 'spec'],
+    // Calico accepts a peer with neither (it matches no peer until one is set)
+    ['neither peerIP nor peerSelector', 'spec', { asNumber: 64512 }, null],
     ['node and nodeSelector', 'spec', { peerIP: '10.0.0.1', asNumber: 1, node: 'n1', nodeSelector: 'all()' }, 'spec.nodeSelector'],
     ['asNumber too large', 'spec.asNumber', 4294967296, 'spec.asNumber'],
     ['keepOriginalNextHop with nextHopMode', 'spec', { peerIP: '10.0.0.1', asNumber: 1, keepOriginalNextHop: true, nextHopMode: 'Keep' }, 'spec.nextHopMode'],
@@ -439,6 +441,7 @@ export const BGP_CASES: ValidationCase[] = [
     ['other singleton name', 'metadata.name', 'global', 'metadata.name'],
     ['per-node name', 'metadata', { name: 'node.node1' }, 'spec.nodeToNodeMeshEnabled'],
     ['per-node name with log level only', 'spec', { logSeverityScreen: 'Debug' }, null],
+    ['empty service cidr entries', 'spec', { serviceClusterIPs: [{}], serviceLoadBalancerIPs: [{}], serviceExternalIPs: [{}] }, null],
     ['log level bogus', 'spec.logSeverityScreen', 'Verbose', 'spec.logSeverityScreen'],
     ['bad service cidr', 'spec.serviceClusterIPs', [{ cidr: 'x' }], 'spec.serviceClusterIPs[0].cidr'],
     ['communities used', 'spec', { communities: [{ name: 'c1', value: '64512:100' }], prefixAdvertisements: [{ cidr: '10.0.0.0/8', communities: ['c1', '64512:200:300'] }] }, null],
@@ -466,9 +469,18 @@ export const BGP_CASES: ValidationCase[] = [
     ['failsafe port 0', 'spec.failsafeInboundHostPorts', [{ protocol: 'TCP', port: 0 }], 'spec.failsafeInboundHostPorts[0].port'],
     ['bad refresh interval', 'spec.routeRefreshInterval', 'often', 'spec.routeRefreshInterval'],
   ]),
+  { name: 'BGPConfiguration: per-node communities and prefixAdvertisements', doc: { apiVersion: V3, kind: 'BGPConfiguration', metadata: { name: 'node.node1' }, spec: { communities: [{ name: 'c1', value: '64512:100' }], prefixAdvertisements: [{ cidr: '10.0.0.0/8', communities: ['c1'] }] } }, path: null },
   { name: 'FelixConfiguration: custom name with nodeSelector', doc: { apiVersion: V3, kind: 'FelixConfiguration', metadata: { name: 'edge' }, spec: { nodeSelector: "zone == 'edge'" } }, path: null },
   ...cases('KubeControllersConfiguration', { apiVersion: V3, kind: 'KubeControllersConfiguration', metadata: { name: 'default' }, spec: { logSeverityScreen: 'Info', controllers: { node: { reconcilerPeriod: '5m' } } } }, [
     ['other name', 'metadata.name', 'kcc', 'metadata.name'],
+    ['every controller', 'spec.controllers', { node: { reconcilerPeriod: '5m', syncLabels: 'Enabled', leakGracePeriod: '15m', hostEndpoint: { autoCreate: 'Disabled', createDefaultHostEndpoint: 'Enabled', templates: [{ generateName: 'x', interfaceCIDRs: ['10.0.0.0/8'], nodeSelector: 'all()', labels: { a: 'b' } }] } }, policy: { reconcilerPeriod: '5m' }, workloadEndpoint: { reconcilerPeriod: '5m' }, serviceAccount: { reconcilerPeriod: '5m' }, namespace: { reconcilerPeriod: '5m' }, loadBalancer: { assignIPs: 'AllServices' } }, null],
+    ['unknown controller', 'spec.controllers.nodes', { reconcilerPeriod: '5m' }, 'spec.controllers.nodes'],
+    ['unknown controller field', 'spec.controllers.node.period', '5m', 'spec.controllers.node.period'],
+  ]),
+  ...cases('CalicoNodeStatus', { apiVersion: V3, kind: 'CalicoNodeStatus', metadata: { name: 'node1-status' }, spec: { node: 'node1', classes: ['Agent', 'BGP', 'Routes'], updatePeriodSeconds: 10 } }, [
+    ['unknown class', 'spec.classes', ['Agent', 'Disk'], 'spec.classes[1]'],
+    ['bad node name', 'spec.node', 'Node_1', 'spec.node'],
+    ['unknown field', 'spec.period', 10, 'spec.period'],
   ]),
   ...cases('ClusterInformation', { apiVersion: V3, kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { clusterGUID: 'abc', datastoreReady: true } }, [
     ['other name', 'metadata.name', 'info', 'metadata.name'],

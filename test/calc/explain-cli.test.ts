@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -135,7 +135,7 @@ describe('brindle policy (CLI, SQLite)', () => {
     writeFileSync(tierless, pol);
     const noTier = brindle('policy', 'preview', '-f', tierless, '--port', '5432');
     assert.equal(noTier.code, 2, noTier.stdout);
-    assert.match(noTier.stderr, /document 1: NetworkPolicy data\/guard.block: spec.tier: tier "guard" does not exist/);
+    assert.match(noTier.stderr, /^Error: tierless\.yaml\[0\] NetworkPolicy data\/guard.block: spec.tier: tier "guard" does not exist; create the Tier first$/m);
     const withTier = join(dir, 'with-tier.yaml');
     writeFileSync(withTier, `apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: guard}\nspec: {order: 50}\n---\n${pol}`);
     const preview = ok('policy', 'preview', '-f', withTier, '--port', '5432');
@@ -145,6 +145,63 @@ describe('brindle policy (CLI, SQLite)', () => {
     writeFileSync(bad, 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: broken, namespace: data}\nspec: {selector: "app ==", ingress: [{action: Maybe}]}\n');
     const invalid = brindle('policy', 'preview', '-f', bad);
     assert.equal(invalid.code, 2, invalid.stderr);
-    assert.match(invalid.stderr, /document 1/);
+    assert.match(invalid.stderr, /^Error: bad\.yaml\[0\] NetworkPolicy data\/broken: /m);
+  });
+
+  test('preview reads every -f, directories and -R exactly as apply does, and runs the same checks', () => {
+    const pol = 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: guard.block, namespace: data}\nspec: {tier: guard, selector: all(), types: [Ingress]}\n';
+    const tier = 'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: guard}\nspec: {order: 50}\n';
+    const tierFile = join(dir, 'p-tier.yaml');
+    const polFile = join(dir, 'p-pol.yaml');
+    writeFileSync(tierFile, tier);
+    writeFileSync(polFile, pol);
+    // several -f: every file is previewed (the tier of the first makes the policy of the second valid)
+    const both = ok('policy', 'preview', '-f', tierFile, '-f', polFile, '--port', '5432');
+    assert.match(both, /would apply  Tier guard\n/);
+    assert.match(both, /would apply  NetworkPolicy data\/guard.block\n/);
+    assert.match(both, /shop\/api → data\/db +allowed → denied/);
+    // a directory, recursively with -R only
+    const tree = join(dir, 'p-tree');
+    mkdirSync(join(tree, 'sub'), { recursive: true });
+    writeFileSync(join(tree, 'a-tier.yaml'), tier);
+    writeFileSync(join(tree, 'sub', 'b-pol.yaml'), pol);
+    assert.match(ok('policy', 'preview', '-f', tree, '-R', '--port', '5432'), /would apply  NetworkPolicy data\/guard.block/);
+    assert.doesNotMatch(ok('policy', 'preview', '-f', tree, '--port', '5432'), /guard.block/);
+    // the same YAML reader: List kinds and merge keys are read, duplicate keys refused with file[index]
+    const list = join(dir, 'p-list.yaml');
+    writeFileSync(list, `base: &base {selector: all(), types: [Ingress]}\n---\napiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name: 'guard' }, spec: { order: 50 } })}\n`);
+    const listed = brindle('policy', 'preview', '-f', list, '--port', '5432');
+    assert.equal(listed.code, 2, 'a document that is not a resource is refused');
+    assert.match(listed.stderr, /^Error: p-list\.yaml\[0\] /m);
+    const merged = join(dir, 'p-merge.yaml');
+    const tierJson = JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name: 'guard' }, spec: { order: 50 } });
+    writeFileSync(merged, `apiVersion: v1\nkind: List\nitems:\n- ${tierJson}\n---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: guard.block, namespace: data}\nspec:\n  <<: {tier: guard, selector: all()}\n  types: [Ingress]\n`);
+    const m = ok('policy', 'preview', '-f', merged, '--port', '5432');
+    assert.match(m, /would apply  Tier guard\n/);
+    assert.match(m, /shop\/api → data\/db +allowed → denied/);
+    const dup = join(dir, 'p-dup.yaml');
+    writeFileSync(dup, 'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: a}\nmetadata: {name: b}\n');
+    const d = brindle('policy', 'preview', '-f', dup);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /^Error: p-dup\.yaml\[0\]: malformed YAML at line 4: Map keys must be unique/m);
+    // built-in resources: their spec is fixed and they cannot be deleted, as apply and delete say
+    const builtin = join(dir, 'p-builtin.yaml');
+    writeFileSync(builtin, 'apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: projectcalico-default-allow}\nspec: {ingress: [{action: Deny}]}\n');
+    const b = brindle('policy', 'preview', '-f', builtin);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /^Error: p-builtin\.yaml\[0\] Profile projectcalico-default-allow: spec: the spec of a built-in resource cannot be changed$/m);
+    const delBuiltin = join(dir, 'p-del-builtin.yaml');
+    writeFileSync(delBuiltin, 'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: default}\n');
+    const e = join(dir, 'p-empty.yaml');
+    writeFileSync(e, '');
+    const db = brindle('policy', 'preview', '-f', e, '--delete', delBuiltin);
+    assert.equal(db.code, 2);
+    assert.match(db.stderr, /^Error: p-del-builtin\.yaml\[0\] Tier default: built-in resources cannot be deleted$/m);
+    // pools: an overlapping pool is refused, naming both
+    const pools = join(dir, 'p-pools.yaml');
+    writeFileSync(pools, 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.80.0.0/16}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\nspec: {cidr: 10.80.1.0/24}\n');
+    const p = brindle('policy', 'preview', '-f', pools);
+    assert.equal(p.code, 2);
+    assert.match(p.stderr, /^Error: p-pools\.yaml\[0\] IPPool a: spec\.cidr: IP pool 10\.80\.0\.0\/16 overlaps IP pool "b" \(10\.80\.1\.0\/24\)$/m);
   });
 });

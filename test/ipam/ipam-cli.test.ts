@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDatastore } from '../../src/datastore/open.js';
-import { IPAM_ROOT } from '../../src/ipam/keys.js';
+import { IPAM_ROOT } from '../../src/api/keys.js';
 import { ResourceReader } from '../../src/ipam/resource-reader.js';
 import { BRINDLE_BIN } from '../helpers/paths.js';
 import { addNode, addPool } from './fixtures.js';
@@ -118,10 +118,10 @@ describe('brindle ipam CLI', () => {
     assert.equal(c.code, 0, c.err);
     assert.match(c.out, /StrictAffinity\s+true\n/);
     assert.match(c.out, /MaxBlocksPerHost\s+7\n/);
-    // the configuration is validated like any resource: a block limit needs strict affinity
-    const bad = run('configure', '--strict-affinity', 'false');
-    assert.equal(bad.code, 2);
-    assert.match(bad.err, /^Error: IPAMConfiguration default: spec\.maxBlocksPerHost: maxBlocksPerHost requires strictAffinity: true\n$/);
+    // as Calico's validator: a block limit without strict affinity is accepted
+    const loose = run('configure', '--strict-affinity', 'false');
+    assert.equal(loose.code, 0, loose.err);
+    assert.match(loose.out, /MaxBlocksPerHost\s+7\n/);
     assert.equal(run('configure', '--strict-affinity', 'false', '--max-blocks-per-host', '0').code, 0);
     const s = run('split', '2', '--cidr', 'fd12::/120');
     assert.equal(s.code, 0, s.err);
@@ -182,5 +182,17 @@ describe('brindle ipam CLI', () => {
       await ds.close();
     }
     assert.match(run('show', '--ip', '10.126.0.70').out, /handle: gone-b/, 'its address is still held');
+    // ipam show lists the block left by the deleted pool as orphaned: it still constrains a new pool there
+    const show = run('show');
+    assert.equal(show.code, 0, show.err);
+    assert.match(show.out, /^Orphaned block\s+<no node>\s+10\.126\.0\.64\/26\s+64\s+1 \(1%\)\s+63 \(98%\)$/m);
+    assert.match(show.out, /1 orphaned block belongs to no IP pool \(its pool was deleted\)/);
+    assert.match(run('show', '--show-blocks').out, /^Orphaned block\s+<no node>\s+10\.126\.0\.64\/26/m);
+  });
+
+  it('refuses to assign to a node that does not exist, saying how to create it', async () => {
+    await refuses(1, /^Error: node "ghost-node" does not exist: create it first, e\.g\. echo '\{"apiVersion":"projectcalico\.org\/v3","kind":"Node","metadata":\{"name":"ghost-node"\}\}' \| brindle apply -f -$/, 'assign', '--node', 'ghost-node', '--handle', 'g1', '--pool', 'main');
+    await refuses(1, /node "ghost-node" does not exist/, 'assign', '--node', 'ghost-node', '--handle', 'g2', '--ip', '10.120.0.200');
+    assert.doesNotMatch(run('check').out, /leaked/i);
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import { ConflictError, ExhaustedError, NotFoundError } from '../../src/errors.js';
 import { IpamClient } from '../../src/ipam/ipam-client.js';
-import { IPAM_ROOT } from '../../src/ipam/keys.js';
+import { IPAM_ROOT } from '../../src/api/keys.js';
 import { ResourceReader } from '../../src/ipam/resource-reader.js';
 import { addNode, addPool, addReservation, freshStore, ManualClock, removeResource } from './fixtures.js';
 

@@ -90,3 +90,81 @@ test('the layering check catches a violation (it can fail)', () => {
   assert.deepEqual(violations('datastore/a.ts', "import 'node:fs';"), [], 'I/O modules may do I/O');
   assert.deepEqual(violations('calc/a.ts', "import { parseSelector } from '../selector/index.js';"), []);
 });
+
+/** Top-level folder of a source file (`calc/graph.ts` → `calc`); top-level files are `(root)/<file>`. */
+function folderOf(rel: string): string {
+  const i = rel.indexOf('/');
+  return i < 0 ? `(root)/${rel}` : rel.slice(0, i);
+}
+
+/** Folder → folders it imports, each with one example import (`src/a/x.ts:3 imports src/b/y.js`). */
+export function folderGraph(files: { rel: string; source: string }[]): Map<string, Map<string, string>> {
+  const graph = new Map<string, Map<string, string>>();
+  for (const { rel, source } of files) {
+    const from = folderOf(rel);
+    const edges = graph.get(from) ?? new Map<string, string>();
+    graph.set(from, edges);
+    for (const { spec, line } of importsOf(source)) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(SRC, resolve(SRC, dirname(rel), spec)).replace(/\\/g, '/');
+      const to = folderOf(target);
+      if (to !== from && !edges.has(to)) edges.set(to, `src/${rel}:${line} imports src/${target}`);
+    }
+  }
+  return graph;
+}
+
+/** Every folder cycle (a → … → a), each once, as the chain of example imports that closes it. */
+export function folderCycles(graph: Map<string, Map<string, string>>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const start of [...graph.keys()].sort()) {
+    // Shortest path back to `start` (BFS), so each reported cycle is a minimal one.
+    const prev = new Map<string, string>();
+    const queue = [start];
+    let closing: string | undefined;
+    while (queue.length > 0 && closing === undefined) {
+      const cur = queue.shift()!;
+      for (const next of [...(graph.get(cur)?.keys() ?? [])].sort()) {
+        if (next === start) {
+          closing = cur;
+          break;
+        }
+        if (prev.has(next)) continue;
+        prev.set(next, cur);
+        queue.push(next);
+      }
+    }
+    if (closing === undefined) continue;
+    const path = [start];
+    for (let f = closing; f !== start; f = prev.get(f)!) path.splice(1, 0, f);
+    const id = [...path].sort().join(',');
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const hops = path.map((f, i) => graph.get(f)!.get(path[(i + 1) % path.length]!)!);
+    out.push(`${[...path, start].join(' → ')}: ${hops.join('; ')}`);
+  }
+  return out;
+}
+
+test('no folder import cycles (src/X imports src/Y and src/Y imports src/X, directly or through others)', () => {
+  const files = listTs(SRC).map((f) => ({ rel: relative(SRC, f).replace(/\\/g, '/'), source: readFileSync(f, 'utf8') }));
+  assert.deepEqual(folderCycles(folderGraph(files)), []);
+});
+
+test('the folder-cycle check catches direct and transitive cycles (it can fail)', () => {
+  const direct = folderGraph([
+    { rel: 'a/x.ts', source: "import { y } from '../b/y.js';" },
+    { rel: 'b/y.ts', source: "import type { X } from '../a/x.js';" },
+  ]);
+  assert.deepEqual(folderCycles(direct), ['a → b → a: src/a/x.ts:1 imports src/b/y.js; src/b/y.ts:1 imports src/a/x.js']);
+  const transitive = folderGraph([
+    { rel: 'a/x.ts', source: "import { y } from '../b/y.js';" },
+    { rel: 'b/y.ts', source: "import { z } from '../c/z.js';" },
+    { rel: 'c/z.ts', source: "export { x } from '../a/x.js';" },
+    { rel: 'c/w.ts', source: "import { q } from './q.js';" },
+  ]);
+  assert.equal(folderCycles(transitive).length, 1);
+  assert.match(folderCycles(transitive)[0]!, /^a → b → c → a: /);
+  assert.deepEqual(folderCycles(folderGraph([{ rel: 'a/x.ts', source: "import { y } from '../b/y.js';" }, { rel: 'b/y.ts', source: '' }])), []);
+});

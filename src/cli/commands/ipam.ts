@@ -17,7 +17,7 @@ import type { CliContext } from '../context.js';
  */
 export function register(program: Command, ctx: CliContext): void {
   const ipam = program.command('ipam').description('IP address management: assign, release, inspect and repair block-affine allocations');
-  const client = async () => new IpamClient(await ctx.datastore());
+  const client = async (access: 'read' | 'write' = 'write') => new IpamClient(await ctx.datastore(access));
   const collect = (v: string, prev: string[]) => [...prev, v];
 
   ipam
@@ -47,6 +47,11 @@ export function register(program: Command, ctx: CliContext): void {
         attrs[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
       const c = await client();
+      // An address of a node that does not exist is what `ipam check` reports as leaked: refuse it.
+      if (!(await c.resources.nodeLabels(o.node))) {
+        const node = JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: o.node } });
+        throw new NotFoundError(`node "${o.node}" does not exist: create it first, e.g. echo '${node}' | brindle apply -f -`);
+      }
       let result: { ipv4: AssignedAddress[]; ipv6: AssignedAddress[] };
       if (o.ip) {
         if (o.count !== '1' || o.dual || o.pool.length > 0) throw new UsageError('--ip cannot be combined with --count, --dual or --pool');
@@ -104,7 +109,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ip <addr>', 'show who holds this address')
     .option('--show-configuration', 'show the IPAM configuration')
     .action(async (o: { showBlocks?: boolean; showBorrowed?: boolean; ip?: string; showConfiguration?: boolean }) => {
-      const c = await client();
+      const c = await client('read');
       if (o.ip) {
         const d = await c.describeIp(o.ip);
         if (!d) ctx.out(`IP ${o.ip} is not assigned`);
@@ -117,7 +122,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (o.showConfiguration) return ctx.out(formatConfig(await c.getConfig()));
       if (o.showBorrowed) return ctx.out(formatBorrowed(await c.borrowedIps()));
-      ctx.out(formatUtilization(await c.getUtilization(), o.showBlocks ?? false));
+      ctx.out(formatUtilization(await c.getUtilization(), o.showBlocks ?? false, await c.orphanedBlocks()));
     });
 
   ipam
@@ -125,7 +130,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('audit IPAM: leaks, unallocated addresses in use, handle and affinity inconsistencies')
     .option('-o, --output <file>', 'also write the full report as JSON (input of `release --from-report`)')
     .action(async (o: { output?: string }) => {
-      const report = await (await client()).check();
+      const report = await (await client('read')).check();
       if (o.output) {
         writeFileSync(o.output, JSON.stringify(report, null, 2) + '\n');
       }

@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseAllDocuments } from 'yaml';
 import { endpointLabel, FlowEvaluator, type FlowPeer, type FlowSpec } from '../../calc/explain.js';
 import { renderExplanation } from '../../calc/explain-text.js';
-import { computeMatrix, diffMatrices, matrixToJson, renderMatrix, type MatrixDiff, type ReachabilityMatrix } from '../../calc/matrix.js';
-import { overlayResources, prepareDocuments, type PreviewChange } from '../../calc/preview.js';
+import { computeMatrix, diffMatrices, matrixToJson, type MatrixDiff, type ReachabilityMatrix } from '../../calc/matrix.js';
+import { EndpointNames } from '../policy/endpoint-names.js';
+import { renderMatrixText } from '../policy/matrix-text.js';
+import { deletedIdentity, overlayResources, previewAction, type PreviewChange } from '../../calc/preview.js';
 import { protocolHasPorts, protocolNumber } from '../../calc/rule-matcher.js';
 import { formatIp, tryParseIp } from '../../net/cidr.js';
 import type { CalcSnapshot } from '../../calc/types.js';
 import { computeSnapshot } from '../../calc/snapshot.js';
 import type { Resource } from '../../api/types.js';
 import { ResourceClient } from '../../datastore/resource-client.js';
-import { NotFoundError, UsageError, ValidationError } from '../../errors.js';
+import { NotFoundError, UsageError } from '../../errors.js';
+import { readManifests, type ManifestDocument } from '../resources/manifest-reader.js';
 import type { CliContext } from '../context.js';
 import { registerCounters } from './policy-counters.js';
 
@@ -28,8 +29,8 @@ export function register(program: Command, ctx: CliContext): void {
   policy
     .command('explain')
     .description('explain the verdict for one flow: egress of the source, then ingress of the destination, tier by tier')
-    .requiredOption('--from <peer>', 'source: namespace/name of a workload endpoint, a host endpoint name, or an IP')
-    .requiredOption('--to <peer>', 'destination: namespace/name of a workload endpoint, a host endpoint name, or an IP')
+    .requiredOption('--from <peer>', 'source: namespace/workload (the pod), namespace/name of a workload endpoint, a host endpoint name, or an IP')
+    .requiredOption('--to <peer>', 'destination: namespace/workload (the pod), namespace/name of a workload endpoint, a host endpoint name, or an IP')
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port (required for TCP, UDP and SCTP)')
     .option('-6, --ipv6', 'between two endpoints, use their IPv6 addresses (an IP peer sets the family itself)')
@@ -37,9 +38,11 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { from: string; to: string; protocol: string; port?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, true);
       const format = outputFormat(o.output);
-      const ev = new FlowEvaluator(await loadSnapshot(ctx));
-      const from = peer(ev, o.from, '--from');
-      const to = peer(ev, o.to, '--to');
+      const { snapshot, resources } = await loadAll(ctx);
+      const ev = new FlowEvaluator(snapshot);
+      const names = endpointNames(snapshot, resources);
+      const from = peer(ev, names, o.from, '--from');
+      const to = peer(ev, names, o.to, '--to');
       const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : undefined);
       let x;
       try {
@@ -60,43 +63,44 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'destination port', '80')
     .option('-n, --namespace <ns>', 'only endpoints of this namespace')
     .option('-6, --ipv6', 'use the endpoints\' IPv6 addresses (endpoints without one are left out)')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
+    .option('--wide', 'label the columns with the full endpoint names, however long the lines get')
+    .option('-o, --output <format>', 'text, wide (as --wide) or json', 'text')
+    .action(async (o: { protocol: string; port: string; namespace?: string; ipv6?: boolean; wide?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
-      const format = outputFormat(o.output);
+      const wide = o.wide || o.output === 'wide';
+      const format = o.output === 'wide' ? 'text' : outputFormat(o.output);
       const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4);
-      const m = computeMatrix(await loadSnapshot(ctx), { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family });
-      ctx.out(format === 'json' ? JSON.stringify(matrixToJson(m), null, 2) : matrixHeader(m) + renderMatrix(m));
+      const { snapshot, resources } = await loadAll(ctx);
+      const m = computeMatrix(snapshot, { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family });
+      if (format === 'json') return ctx.out(JSON.stringify(matrixToJson(m), null, 2));
+      const names = endpointNames(snapshot, resources);
+      const { text, numbered } = renderMatrixText(m, m.endpoints.map((label) => names.short(snapshot.endpoints.get(`wep:${label}`)!)), { wide: !!wide });
+      ctx.out(matrixHeader(m, numbered) + text);
     });
 
   policy
     .command('preview')
-    .description('show the matrix cells that would change if FILE were applied (nothing is written)')
-    .requiredOption('-f, --filename <file>', 'YAML/JSON documents to preview as applied (created or replaced); "-" reads stdin; a document annotated brindle.io/preview: delete is previewed as deleted')
-    .option('--delete <file>', 'documents to preview as deleted (only kind, name and namespace are read)')
+    .description('show the matrix cells that would change if the files were applied (nothing is written)')
+    .option('-f, --filename <path>', 'file, directory or "-" (stdin) with documents to preview as applied, read as apply reads them (repeatable); a document annotated brindle.io/preview: delete is previewed as deleted', collect, [])
+    .option('-R, --recursive', 'read directories recursively')
+    .option('--delete <path>', 'file, directory or "-" with documents to preview as deleted (only kind, name and namespace are read; repeatable)', collect, [])
     .option('--protocol <p>', 'TCP, UDP, SCTP, ICMP, ICMPv6 or a protocol number', 'TCP')
     .option('--port <n>', 'destination port', '80')
     .option('-n, --namespace <ns>', 'only endpoints of this namespace')
     .option('-6, --ipv6', 'use the endpoints\' IPv6 addresses (endpoints without one are left out)')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (o: { filename: string; delete?: string; protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
+    .action(async (o: { filename: string[]; recursive?: boolean; delete: string[]; protocol: string; port: string; namespace?: string; ipv6?: boolean; output: string }) => {
       const flow = flowSpec(o.protocol, o.port, false);
       const format = outputFormat(o.output);
-      const changes: PreviewChange[] = [
-        ...prepareDocuments(parseDocs(await readInput(ctx, o.filename), o.filename), 'apply'),
-        ...(o.delete ? prepareDocuments(parseDocs(await readInput(ctx, o.delete), o.delete), 'delete') : []),
-      ];
-      // What `brindle apply` would refuse (a policy in a tier that does not exist, overlapping
-      // pools…) is refused here too, rather than previewed as if it could be applied.
-      const applied = changes.filter((c) => c.action === 'apply');
-      const refIssues = await new ResourceClient(await ctx.datastore()).checkReferences(applied.map((c) => c.resource));
-      if (refIssues.length > 0) {
-        const { index, issues } = refIssues[0]!;
-        const r = applied[index]!.resource;
-        throw new ValidationError(`document ${changes.indexOf(applied[index]!) + 1}: ${r.kind} ${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata.name}`, issues);
-      }
-      const current = await loadResources(ctx);
-      const opts = { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family: protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4) };
+      const family = protocolFamily(o.protocol, o.ipv6) ?? (o.ipv6 ? 6 : 4);
+      if (o.filename.length === 0 && o.delete.length === 0) throw new UsageError('give -f FILE (documents to preview as applied) and/or --delete FILE');
+      if (o.filename.includes('-') && o.delete.includes('-')) throw new UsageError('only one of -f and --delete can read stdin ("-")');
+      const stdin = o.filename.includes('-') || o.delete.includes('-') ? await readStdin(ctx) : '';
+      const read = (paths: string[]) => (paths.length === 0 ? [] : readManifests(paths, { recursive: !!o.recursive, readStdin: () => stdin }));
+      const client = new ResourceClient(await ctx.datastore('read'));
+      const changes = await previewChanges(client, read(o.filename), read(o.delete));
+      const current = (await client.listAll()).items;
+      const opts = { ...flow, ...(o.namespace ? { namespace: o.namespace } : {}), family };
       const before = computeMatrix(snapshotOf(current), opts);
       const after = computeMatrix(snapshotOf(overlayResources(current, changes)), opts);
       const diff = diffMatrices(before, after);
@@ -108,8 +112,27 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
+/**
+ * The changes a preview overlays, checked as `brindle apply` and `brindle delete -f` check them
+ * (the ResourceClient's batch rules): what apply or delete would refuse is refused here (exit 2),
+ * rather than previewed as if it could be done. Problems are named `file[index]`.
+ */
+async function previewChanges(client: ResourceClient, applied: ManifestDocument[], deleted: ManifestDocument[]): Promise<PreviewChange[]> {
+  const actions = applied.map((d) => previewAction(d.doc, d.origin));
+  const toApply = applied.filter((_, i) => actions[i] === 'apply');
+  const prepared = toApply.length > 0 ? client.prepareBatch(toApply) : [];
+  await client.checkBatch(prepared, { mode: 'apply' });
+  const byOrigin = new Map(prepared.map((p) => [p.origin, p.resource]));
+  const changes: PreviewChange[] = applied.map((d, i) => (actions[i] === 'apply' ? { action: 'apply', resource: byOrigin.get(d.origin)! } : { action: 'delete', resource: deletedIdentity(d.doc, d.origin) }));
+  for (const d of deleted) changes.push({ action: 'delete', resource: deletedIdentity(d.doc, d.origin) });
+  const deletes = changes.filter((c) => c.action === 'delete');
+  const origins = [...applied.filter((_, i) => actions[i] === 'delete'), ...deleted].map((d) => d.origin);
+  await client.checkDeleteBatch(deletes.map((c, i) => ({ kind: c.resource.kind, name: c.resource.metadata.name, origin: origins[i]!, ...(c.resource.metadata.namespace !== undefined ? { namespace: c.resource.metadata.namespace } : {}) })));
+  return changes;
+}
+
 async function loadResources(ctx: CliContext): Promise<Resource[]> {
-  const { items } = await new ResourceClient(await ctx.datastore()).listAll();
+  const { items } = await new ResourceClient(await ctx.datastore('read')).listAll();
   return items;
 }
 
@@ -117,8 +140,13 @@ function snapshotOf(resources: Resource[]): CalcSnapshot {
   return computeSnapshot(resources, { hostname: '*' });
 }
 
-async function loadSnapshot(ctx: CliContext): Promise<CalcSnapshot> {
-  return snapshotOf(await loadResources(ctx));
+async function loadAll(ctx: CliContext): Promise<{ snapshot: CalcSnapshot; resources: Resource[] }> {
+  const resources = await loadResources(ctx);
+  return { snapshot: snapshotOf(resources), resources };
+}
+
+function endpointNames(snapshot: CalcSnapshot, resources: Resource[]): EndpointNames {
+  return new EndpointNames([...snapshot.endpoints.values()], resources.filter((r) => r.kind === 'WorkloadEndpoint'));
 }
 
 function flowSpec(protocol: string, port: string | undefined, portRequired: boolean): FlowSpec {
@@ -151,50 +179,38 @@ function outputFormat(o: string): 'text' | 'json' {
   throw new UsageError(`-o/--output must be text or json, got "${o}"`);
 }
 
-function peer(ev: FlowEvaluator, ref: string, flag: string): FlowPeer {
-  const ep = ev.findEndpoint(ref);
-  if (ep) return { endpoint: ep };
+function peer(ev: FlowEvaluator, names: EndpointNames, ref: string, flag: string): FlowPeer {
   const ip = tryParseIp(ref);
   if (ip) {
     // An endpoint's own address is that endpoint: its policy applies to the flow.
     const text = formatIp(ip);
     const owners = ev.endpointsByIp(text);
     if (owners.length === 1) return { endpoint: owners[0]!, ip: text };
-    if (owners.length > 1) throw new UsageError(`${flag} ${ref}: the address belongs to several endpoints (${owners.map(endpointLabel).join(', ')}); name one of them`);
+    if (owners.length > 1) throw new UsageError(`${flag} ${ref}: the address belongs to several endpoints (${owners.map((e) => names.describe(e)).join(', ')}); name one of them`);
     return { ip: text };
   }
-  throw new NotFoundError(`${flag} ${ref}: no workload endpoint "namespace/name", host endpoint or IP address by that name`);
+  const found = names.resolve(ref);
+  if (found.length === 1) return { endpoint: found[0]! };
+  if (found.length > 1) throw new UsageError(`${flag} ${ref} names several endpoints: ${found.map((e) => endpointLabel(e)).join(', ')}; give one of these`);
+  const { shown, more } = names.candidates(ref);
+  const list = shown.length === 0 ? 'there are no endpoints' : `endpoints: ${shown.join(', ')}${more > 0 ? ` and ${more} more (brindle get wep -A)` : ''}`;
+  throw new NotFoundError(`${flag} ${ref}: no workload endpoint, workload, host endpoint or IP address by that name; ${list}`);
 }
 
-function matrixHeader(m: ReachabilityMatrix): string {
+function matrixHeader(m: ReachabilityMatrix, numbered: boolean): string {
   const what = `${m.protocol}${m.port !== undefined ? ` port ${m.port}` : ''}`;
-  return `Reachability (${what}; rows = source, columns = destination; . allowed, X denied; computed from policy, not probed)\n`;
+  const cols = numbered ? 'columns = destination by row number' : 'columns = destination';
+  return `Reachability (${what}; rows = source, ${cols}; . allowed, X denied; computed from policy, not probed)\n`;
 }
 
-async function readInput(ctx: CliContext, file: string): Promise<string> {
-  if (file !== '-') {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-  }
+async function readStdin(ctx: CliContext): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of ctx.io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseDocs(text: string, file: string): unknown[] {
-  const docs = parseAllDocuments(text);
-  const out: unknown[] = [];
-  for (const d of Array.isArray(docs) ? docs : [docs]) {
-    if (d.errors.length > 0) throw new UsageError(`${file}: invalid YAML: ${d.errors[0]!.message}`);
-    const v = d.toJS() as unknown;
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'object' && (v as { kind?: unknown }).kind === 'List' && Array.isArray((v as { items?: unknown }).items)) out.push(...(v as { items: unknown[] }).items);
-    else out.push(v);
-  }
-  return out;
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function renderPreview(changes: PreviewChange[], diff: MatrixDiff, after: ReachabilityMatrix): string {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { builtinResource } from '../../api/builtins.js';
 import { lookupKind, type KindInfo } from '../../api/kinds.js';
-import { PREVIEW_ANNOTATION } from '../../calc/preview.js';
-import { describeResource, prepareResource } from '../../api/prepare.js';
-import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type IPPool, type Resource } from '../../api/types.js';
-import { ResourceClient, tierInUseMessage } from '../../datastore/resource-client.js';
-import { IpamClient } from '../../ipam/ipam-client.js';
-import { BrindleError, isAlreadyExists, isNotFound, NotFoundError, UsageError, ValidationError } from '../../errors.js';
+
+import { K8S_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, type Resource } from '../../api/types.js';
+import { prepareDocuments } from '../../datastore/resource-batch.js';
+import { BatchWriteError, ResourceClient, type DeleteTarget, type PreparedDocument, type WriteMode } from '../../datastore/resource-client.js';
+import { ipamResourceClient } from '../../ipam/ipam-resource-client.js';
+import { isNotFound, NotFoundError, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { readManifests, type ManifestDocument } from '../resources/manifest-reader.js';
 import { applyMergePatch } from '../resources/merge-patch.js';
@@ -34,7 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: FileOptions) => writeAll(ctx, o, 'replace'));
   files(program.command('validate').description('validate resources from files without writing them'))
     .action(async (o: FileOptions) => {
-      const docs = prepareAll(readAll(o, await stdinText(ctx, o)), o.namespace);
+      const docs = prepareBatch(readAll(o, await stdinText(ctx, o)), o.namespace);
       ctx.out(`Successfully validated ${docs.length} resource(s)`);
     });
 
@@ -53,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (kind: string, names: string[], o: { output: string; namespace?: string; allNamespaces?: boolean }) => {
       const info = resolveKind(kind);
       const format = parseOutputFormat(o.output);
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('read'));
       const ns = info.namespaced ? (o.allNamespaces ? undefined : o.namespace ?? 'default') : undefined;
       let items: Resource[];
       if (names.length > 0) {
@@ -94,7 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
         throw new UsageError(`--patch must be a JSON object (a merge patch), e.g. '{"spec":{"natOutgoing":true}}'`);
       }
       const info = resolveKind(kind);
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('write'));
       const current = await mustGet(client, info, name, o.namespace);
       const patched = applyMergePatch(current, patch) as Resource;
       // A patch changes one resource in place: it cannot turn it into another one.
@@ -125,7 +124,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.remove ? value !== undefined : value === undefined) {
         throw new UsageError(o.remove ? 'with --remove give only the label key' : `label "${label}" must be key=value (or use --remove)`);
       }
-      const client = new ResourceClient(await ctx.datastore());
+      const client = new ResourceClient(await ctx.datastore('write'));
       const current = await mustGet(client, info, name, o.namespace);
       const labels = { ...(current.metadata.labels ?? {}) };
       const what = `${info.kind.toLowerCase()} ${describeName(current)}`;
@@ -148,124 +147,50 @@ interface FileOptions {
   skipExists?: boolean;
 }
 
-type WriteMode = 'apply' | 'create' | 'replace';
 const PAST: Record<WriteMode | 'delete', string> = { apply: 'applied', create: 'created', replace: 'replaced', delete: 'deleted' };
 
+/** apply, create, replace: the batch rules are the ResourceClient's (`applyBatch`); this reads files and reports. */
 async function writeAll(ctx: CliContext, o: FileOptions, mode: WriteMode): Promise<void> {
   const docs = readAll(o, await stdinText(ctx, o));
-  const prepared = prepareAll(docs, o.namespace);
-  const marked = prepared.filter((p) => p.resource.metadata.annotations?.[PREVIEW_ANNOTATION] === 'delete');
-  if (marked.length > 0) {
-    // `policy preview` showed these as deleted; writing them would do the opposite.
-    throw combine(marked.map((p) => new ValidationError(`${p.origin} ${describeResource(p.resource)}`, [{ path: `metadata.annotations["${PREVIEW_ANNOTATION}"]`, message: `marked "delete" for policy preview, which ${mode} does not carry out: run "${deleteCommand(p.resource)}", or remove the annotation` }])));
+  const client = ipamResourceClient(await ctx.datastore('write'));
+  try {
+    const { written, skipped } = await client.applyBatch(docs, { mode, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), skipExists: !!o.skipExists });
+    ctx.out(`Successfully ${PAST[mode]} ${written.length + skipped.length} resource(s)`);
+  } catch (err) {
+    if (err instanceof BatchWriteError) ctx.err(`Partial success: ${PAST[mode]} the first ${err.done} out of ${err.total} resources:`);
+    throw err;
   }
-  const client = new ResourceClient(await ctx.datastore());
-  const refIssues = await client.checkReferences(prepared.map((p) => p.resource), { updates: mode !== 'create' });
-  if (refIssues.length > 0) {
-    throw combine(refIssues.map(({ index, issues }) => new ValidationError(`${prepared[index]!.origin} ${describeResource(prepared[index]!.resource)}`, issues)));
-  }
-  // The batch was checked as a whole: write its tiers before the policies that may use them.
-  const ordered = [...prepared].sort((a, b) => Number(b.resource.kind === 'Tier') - Number(a.resource.kind === 'Tier'));
-  let done = 0;
-  for (const { resource, origin } of ordered) {
-    try {
-      if (mode === 'apply') await client.apply(resource);
-      else if (mode === 'replace') await client.update(resource);
-      else {
-        try {
-          await client.create(resource);
-        } catch (err) {
-          if (!(o.skipExists && isAlreadyExists(err))) throw err;
-        }
-      }
-      done++;
-    } catch (err) {
-      if (done > 0) ctx.err(`Partial success: ${PAST[mode]} the first ${done} out of ${prepared.length} resources:`);
-      throw err instanceof BrindleError ? withOrigin(err, origin) : err;
-    }
-  }
-  ctx.out(`Successfully ${PAST[mode]} ${done} resource(s)`);
 }
 
 async function deleteCmd(ctx: CliContext, kind: string | undefined, names: string[], o: FileOptions & { skipNotExists?: boolean }): Promise<void> {
-  const targets: { kind: string; name: string; namespace?: string; origin?: string }[] = [];
+  const targets: DeleteTarget[] = [];
   if (o.filename.length > 0) {
     if (kind !== undefined) throw new UsageError('give either KIND NAME… or -f FILE, not both');
-    for (const { resource, origin } of prepareAll(readAll(o, await stdinText(ctx, o)), o.namespace)) {
-      targets.push({ kind: resource.kind, name: resource.metadata.name, origin, ...(resource.metadata.namespace !== undefined ? { namespace: resource.metadata.namespace } : {}) });
+    for (const { resource, origin } of prepareBatch(readAll(o, await stdinText(ctx, o)), o.namespace)) {
+      targets.push({ kind: resource.kind, name: resource.metadata.name, ...(origin !== undefined ? { origin } : {}), ...(resource.metadata.namespace !== undefined ? { namespace: resource.metadata.namespace } : {}) });
     }
   } else {
     if (kind === undefined || names.length === 0) throw new UsageError('delete needs KIND and at least one NAME, or -f FILE');
     const info = resolveKind(kind);
     for (const name of names) targets.push({ kind: info.kind, name, ...(info.namespaced ? { namespace: o.namespace ?? 'default' } : {}) });
   }
-  // Built-ins cannot be deleted: refuse before deleting anything else of the batch.
-  const builtins = targets.filter((t) => builtinResource(t.kind, t.name));
-  if (builtins.length > 0) {
-    throw combine(builtins.map((t) => new ValidationError(`${t.origin ? `${t.origin} ` : ''}${t.kind} ${t.name}`, [{ path: '', message: 'built-in resources cannot be deleted' }])));
+  const client = ipamResourceClient(await ctx.datastore('write'));
+  try {
+    const { deleted } = await client.deleteBatch(targets, { skipNotExists: !!o.skipNotExists });
+    ctx.out(`Successfully deleted ${deleted.length} resource(s)`);
+  } catch (err) {
+    const cause = err instanceof BatchWriteError ? (err.cause as Error) : err;
+    // KIND NAME of a Kubernetes object: point at the name it is stored under
+    const single = targets.length === 1 && !targets[0]!.origin ? targets[0]! : undefined;
+    if (single && isNotFound(cause)) throw await notFound(client, single.kind, single.name, single.namespace, (cause as Error).message);
+    if (err instanceof BatchWriteError) ctx.err(`Partial success: deleted the first ${err.done} out of ${err.total} resources:`);
+    throw err;
   }
-  const client = new ResourceClient(await ctx.datastore());
-  // Tiers go last, after the policies of the same batch, and only if nothing outside the batch uses them.
-  targets.sort((a, b) => Number(a.kind === 'Tier') - Number(b.kind === 'Tier'));
-  const inUse: ValidationError[] = [];
-  for (const t of targets.filter((x) => x.kind === 'Tier')) {
-    const users = (await client.tierPolicies(t.name)).filter((p) => !targets.some((x) => x.kind === p.kind && x.name === p.metadata.name && x.namespace === p.metadata.namespace));
-    if (users.length > 0) inUse.push(new ValidationError(`${t.origin ? `${t.origin} ` : ''}Tier ${t.name}`, [{ path: '', message: tierInUseMessage(users.map((p) => describeResource(p))) }]));
-  }
-  if (inUse.length > 0) throw combine(inUse);
-  let done = 0;
-  for (const t of targets) {
-    try {
-      const deleted = await client.delete(t.kind, t.name, t.namespace);
-      done++;
-      // As Calico does: nodes give up the deleted pool's blocks (empty ones are removed).
-      if (deleted.kind === 'IPPool') await new IpamClient(await ctx.datastore()).releasePoolAffinities((deleted as IPPool).spec.cidr);
-    } catch (err) {
-      if (o.skipNotExists && isNotFound(err)) continue;
-      if (isNotFound(err) && !t.origin) throw await notFound(client, t.kind, t.name, t.namespace, (err as Error).message);
-      if (done > 0) ctx.err(`Partial success: deleted the first ${done} out of ${targets.length} resources:`);
-      throw err instanceof BrindleError && t.origin ? withOrigin(err, t.origin) : err;
-    }
-  }
-  ctx.out(`Successfully deleted ${done} resource(s)`);
 }
 
 /** Validates and defaults every document; if any is invalid, reports all of them and writes nothing. */
-function prepareAll(docs: ManifestDocument[], namespace: string | undefined): { resource: Resource; origin: string }[] {
-  const out: { resource: Resource; origin: string }[] = [];
-  const errors: ValidationError[] = [];
-  for (const d of docs) {
-    try {
-      checkNamespaceFlag(d, namespace);
-      out.push({ resource: prepareResource(d.doc, { ...(namespace !== undefined ? { namespace } : {}), subjectPrefix: d.origin }), origin: d.origin });
-    } catch (err) {
-      if (err instanceof ValidationError) errors.push(err);
-      else throw err;
-    }
-  }
-  if (errors.length > 0) throw combine(errors);
-  if (out.length === 0) throw new UsageError('no resources found in the given files');
-  return out;
-}
-
-function checkNamespaceFlag(d: ManifestDocument, namespace: string | undefined): void {
-  const meta = (d.doc as { metadata?: { namespace?: unknown } } | null)?.metadata;
-  if (namespace !== undefined && typeof meta?.namespace === 'string' && meta.namespace !== namespace) {
-    throw new ValidationError(`${d.origin} ${describeResource(d.doc)}`, [{ path: 'metadata.namespace', message: `namespace "${meta.namespace}" does not match --namespace "${namespace}"` }]);
-  }
-}
-
-/** One ValidationError whose message lists every problem of every document, one `Error:` line each. */
-function combine(errors: ValidationError[]): ValidationError {
-  const first = errors[0]!;
-  const combined = new ValidationError(first.subject, errors.flatMap((e) => e.issues));
-  combined.message = errors.flatMap((e) => e.message.split('\n')).join('\nError: ');
-  return combined;
-}
-
-function withOrigin(err: BrindleError, origin: string): BrindleError {
-  if (!err.message.startsWith(origin)) err.message = `${origin} ${err.message}`;
-  return err;
+function prepareBatch(docs: ManifestDocument[], namespace: string | undefined): PreparedDocument[] {
+  return prepareDocuments(docs, namespace !== undefined ? { namespace } : {});
 }
 
 function readAll(o: FileOptions, stdin: string): ManifestDocument[] {
@@ -311,10 +236,6 @@ async function writeExisting(client: ResourceClient, next: Resource, current: Re
   } else {
     await client.update({ ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } });
   }
-}
-
-function deleteCommand(r: Resource): string {
-  return `brindle delete ${r.kind.toLowerCase()} ${r.metadata.name}${r.metadata.namespace !== undefined ? ` -n ${r.metadata.namespace}` : ''}`;
 }
 
 function byTierOrder(tiers: Resource[]): Resource[] {

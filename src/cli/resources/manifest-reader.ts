@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { MAX_RESOURCE_BYTES } from '../../api/resource-size.js';
 import { UsageError, ValidationError } from '../../errors.js';
 
 /** One document read from a manifest, with where it came from (for messages). */
@@ -59,9 +60,17 @@ function readFile(file: string): string {
   }
 }
 
+/**
+ * The largest single document of a manifest, as text, that is parsed at all. A resource may be at
+ * most 1 MiB (MAX_RESOURCE_BYTES); a `kind: List` document may hold many, so this is generous, but
+ * parsing a 50 MB document would take a minute and gigabytes before its resources were refused.
+ */
+export const MAX_MANIFEST_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 /** Parses the text of one manifest into documents (exported for tests and stdin). */
 export function parseManifest(text: string, source: string): ManifestDocument[] {
   const name = source === '-' ? '-' : basename(source);
+  if (text.length > MAX_MANIFEST_DOCUMENT_BYTES / 3) checkDocumentSizes(text, name);
   // `<<` merge keys as Go's YAML (calicoctl, kubectl) reads them; everything else YAML 1.2 (`1000:2000` stays a string)
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, merge: true });
   if (!Array.isArray(docs)) return [];
@@ -89,4 +98,17 @@ function isList(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const kind = (v as Record<string, unknown>)['kind'];
   return typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray((v as Record<string, unknown>)['items']);
+}
+
+/** Refuses, before parsing, a document (text between `---` lines) over MAX_MANIFEST_DOCUMENT_BYTES. */
+function checkDocumentSizes(text: string, name: string): void {
+  let index = 0;
+  for (const chunk of text.split(/^---(?=[ \t]|\r?$)/m)) {
+    const bytes = Buffer.byteLength(chunk, 'utf8');
+    if (bytes > MAX_MANIFEST_DOCUMENT_BYTES) {
+      const mib = (n: number): string => (n / 1048576).toFixed(n % 1048576 === 0 ? 0 : 1);
+      throw new ValidationError(`${name}[${index}]`, [{ path: '', message: `the document is ${mib(bytes)} MiB, over the ${mib(MAX_MANIFEST_DOCUMENT_BYTES)} MiB limit of a manifest document (a resource may be at most ${mib(MAX_RESOURCE_BYTES)} MiB); split it into several resources` }]);
+    }
+    if (chunk.trim() !== '') index++;
+  }
 }
