@@ -1,19 +1,20 @@
 /**
  * The node agent's wiring — the one place where its parts are connected:
  *
- *   datastore ─► DatastoreFeed ─ updates ─► CalculationGraph(node) ─ calc callbacks, batches ─► DataplaneDriver
+ *   datastore ─► Syncer (resources, IPAM blocks) ─ updates ─► CalculationGraph(node) ─ calc callbacks, batches ─► DataplaneDriver
  *                 └─ status ─► metrics, readiness; in-sync ─► graph.onInSync() ─► first apply
  *   DataplaneDriver ─ managers (static, ip sets, policies, endpoints, routes, + extra) ─► nft -f, ip
  *   StatusServer (unix socket: livez, readyz, counters) + metrics on 127.0.0.1:<port>
  *
- * Fail static: when the datastore goes away the feed reports wait-for-datastore and nothing in the
- * kernel changes; when it comes back the feed re-lists and only differences are applied.
+ * Fail static: when the datastore goes away the syncer reports wait-for-datastore and nothing in
+ * the kernel changes; when it comes back it re-lists and only differences are applied.
  * Extra dataplane managers (VXLAN, BGP routes) are passed in `extraManagers`.
  */
 import type { Clock } from '../base/clock.js';
 import type { Exec } from '../base/exec.js';
 import { DisposableStore } from '../base/lifecycle.js';
-import { CalculationGraph, type Update } from '../calc/graph.js';
+import { RESOURCE_KEY_ROOT } from '../api/kinds.js';
+import { CalculationGraph, IPAM_BLOCK_PREFIX, type Update } from '../calc/graph.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { ResourceClient } from '../datastore/resource-client.js';
 import { DataplaneDriver } from '../dataplane/driver.js';
@@ -22,7 +23,7 @@ import type { NftClient } from '../dataplane/nftables/client.js';
 import { RouteTable } from '../dataplane/routes/route-table.js';
 import type { SysctlWriter } from '../dataplane/routes/sysctl.js';
 import type { AgentFlags } from './config.js';
-import { DatastoreFeed, type SyncStatus } from './datastore-feed.js';
+import { Syncer, type SyncStatus, type SyncUpdate } from '../datastore/syncer.js';
 import type { Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
 import { ensureNode } from './node-registration.js';
@@ -44,7 +45,7 @@ export class Agent {
   readonly driver: DataplaneDriver;
   private readonly graph: CalculationGraph;
   private readonly metrics: AgentMetrics;
-  private readonly feed: DatastoreFeed;
+  private readonly syncer: Syncer<Update['value']>;
   private status: SyncStatus = 'wait-for-datastore';
   private ready = false;
   private flushScheduled = false;
@@ -62,10 +63,11 @@ export class Agent {
     for (const m of deps.extraManagers ?? []) this.driver.addManager(m);
     this.metrics = new AgentMetrics(() => this.driver.stats());
     this.graph = new CalculationGraph({ hostname: flags.node }, this.driver);
-    this.feed = new DatastoreFeed(deps.datastore, clock, {
+    // Resources and IPAM blocks (routes); not IPAM handles and affinities, which the graph ignores.
+    this.syncer = new Syncer<Update['value']>(deps.datastore, {
       onUpdates: (u) => this.onUpdates(u),
       onStatus: (s, cause) => this.onStatus(s, cause),
-    });
+    }, { prefixes: [RESOURCE_KEY_ROOT, IPAM_BLOCK_PREFIX], clock });
   }
 
   async start(): Promise<void> {
@@ -83,8 +85,8 @@ export class Agent {
       status: () => ({ node: flags.node, datastore: this.status, ready: this.ready, ...this.driver.stats() }),
       metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
     }, `${flags.runDir}/agent.sock`, flags.metricsPort));
-    this.store.add(this.feed);
-    this.feed.start();
+    this.store.add(this.syncer);
+    this.syncer.start();
     log.info('agent started', { node: flags.node, datastore: this.deps.datastore.url, runDir: flags.runDir, metricsPort: flags.metricsPort });
   }
 
@@ -95,8 +97,8 @@ export class Agent {
     if (s === 'in-sync') this.graph.onInSync();
   }
 
-  private onUpdates(updates: readonly Update[]): void {
-    this.graph.onUpdates([...updates]);
+  private onUpdates(updates: readonly SyncUpdate<Update['value']>[]): void {
+    this.graph.onUpdates(updates.map((u) => ({ key: u.key, value: u.value })));
     // One calc batch per turn of the event loop: bursts of watch events coalesce into one apply
     // (the graph ends the batch with onBatchComplete when the flush sent something).
     if (!this.flushScheduled) {

@@ -32,6 +32,6 @@ export async function runAgent(flags: AgentFlags, datastore: Datastore, stderr: 
     if (signal.aborted) return resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  log.info('agent stopping; programmed state stays in force');
+  log.info('agent stopping; programmed state stays in force', { reason: String((signal.reason as Error | undefined)?.message ?? signal.reason) });
   await agent.stop();
 }

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApplyObserver } from '../dataplane/driver.js';
-import type { SyncStatus } from './datastore-feed.js';
+import type { SyncStatus } from '../datastore/syncer.js';
 
 export class AgentMetrics implements ApplyObserver {
   readonly registry = new Registry();

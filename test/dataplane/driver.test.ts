@@ -143,12 +143,15 @@ test('counters map kernel rules back to policy, rule index and endpoint', async 
   const h = await started();
   h.nft.counters.set('pi-5324575b3f397fe5|r0 843534d6f1', { packets: 7, bytes: 420 });
   h.nft.counters.set('pi-5324575b3f397fe5|r0 0aa5774cdb', { packets: 1, bytes: 80 });
-  h.nft.counters.set('tw-cali0f0e0d0c0b0|eot 37cdf14fbc', { packets: 3, bytes: 180 });
+  h.nft.counters.set('tw-cali0f0e0d0c0b0|ccfae119d8', { packets: 11, bytes: 660 });
+  h.nft.counters.set('gi-eb2f39cc891ecca7|eot 37cdf14fbc', { packets: 3, bytes: 180 });
   const report = await h.driver.counters('node1');
   const rule = report.rules.find((x) => x.key === 'default/ns1/db-from-web' && x.direction === 'ingress');
   assert.deepEqual(rule, { kind: 'policy', key: 'default/ns1/db-from-web', tier: 'default', direction: 'ingress', ruleIndex: 0, action: 'allow', text: rule!.text, packets: 8, bytes: 500 });
-  const eot = report.endpoints.find((e) => e.endpoint === 'wep:ns1/node1-k8s-db-eth0' && e.what === 'end of tier default');
-  assert.equal(eot?.packets, 3);
+  const into = report.endpoints.find((e) => e.endpoint === 'wep:ns1/node1-k8s-db-eth0' && e.what === 'tier default');
+  assert.equal(into?.packets, 11, 'packets of this endpoint entering the tier');
+  const eot = report.endpoints.find((e) => e.endpoint === 'group gi-eb2f39cc891ecca7' && e.what === 'end of tier default');
+  assert.equal(eot?.packets, 3, 'end-of-tier drops of the shared tier group');
 });
 
 test('the fake client refuses dangling references', async () => {
@@ -162,4 +165,19 @@ test('the fake client refuses dangling references', async () => {
   await f.run(new NftTransaction().add({ op: 'add-chain', chain: { name: 'b' } }).add({ op: 'add-rule', chain: 'a', rule: { text: 'jump b', id: 'x' } }));
   await assert.rejects(f.run(new NftTransaction().add({ op: 'delete-chain', name: 'b' })), /still referenced/);
   assert.equal(f.table!.chains.get('a')!.rules.length, 1, 'refused transactions change nothing');
+});
+
+test('endpoints with the same policies share one tier group chain, removed with its last user', async () => {
+  const h = await started();
+  const mk = (n: number) => r({
+    apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: `node1-k8s-db${n}-eth0`, namespace: 'ns1', labels: { app: 'db' } },
+    spec: { orchestrator: 'k8s', node: 'node1', pod: `db${n}`, endpoint: 'eth0', interfaceName: `cali0000000010${n}`, ipNetworks: [`10.65.0.10${n}/32`], profiles: ['kns.ns1'] },
+  });
+  h.put(mk(1), mk(2));
+  await h.settle();
+  const groups = () => [...h.nft.table!.chains.keys()].filter((n) => n.startsWith('gi-'));
+  assert.deepEqual(groups(), ['gi-eb2f39cc891ecca7'], 'three db endpoints, one group');
+  h.del(mk(1), mk(2), ...readResources(BASE).filter((x) => x.metadata.name === 'node1-k8s-db-eth0'));
+  await h.settle();
+  assert.deepEqual(groups(), [], 'gone with the last endpoint using it');
 });

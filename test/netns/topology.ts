@@ -73,11 +73,11 @@ export class Topology {
     return p;
   }
 
-  /** True if `from` gets an echo back from `to` over TCP 8080 / UDP 8081 within ~0.5 s. */
+  /** True if `from` gets an echo back from `to` over TCP 8080 / UDP 8081 within ~1.5 s. */
   probe(from: Workload, to: Workload, proto: 'tcp' | 'udp'): boolean {
-    const target = proto === 'tcp' ? `TCP4:${to.ip}:8080,connect-timeout=0.5` : `UDP4:${to.ip}:8081`;
+    const target = proto === 'tcp' ? `TCP4:${to.ip}:8080,connect-timeout=1.5` : `UDP4:${to.ip}:8081`;
     try {
-      const out = execFileSync('ip', ['netns', 'exec', from.ns, 'socat', '-T0.5', '-', target], { input: 'ping\n', encoding: 'utf8', timeout: 5000, stdio: ['pipe', 'pipe', 'ignore'] });
+      const out = execFileSync('ip', ['netns', 'exec', from.ns, 'socat', '-T1.5', '-', target], { input: 'ping\n', encoding: 'utf8', timeout: 5000, stdio: ['pipe', 'pipe', 'ignore'] });
       return out.includes('ping');
     } catch {
       return false;

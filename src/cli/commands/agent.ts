@@ -18,9 +18,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--resync-interval <seconds>', 'kernel read-back and drift repair period (0 disables)', '10')
     .action(async (o: Record<string, string | undefined>) => {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
-      const ds = await ctx.datastore();
+      const ds = await ctx.datastore('write'); // the agent registers its Node
       const ac = new AbortController();
-      const stop = () => ac.abort();
+      const stop = (sig: string) => ac.abort(new Error(`stopped by ${sig}`));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       try {

@@ -2,7 +2,8 @@
  * Translates local endpoints into their chains and dispatch-map elements. A workload gets
  * `tw-`/`fw-` chains and one element in each workload map (`"cali…" : goto fw-cali…`); a workload
  * interface with no element is dropped by the dispatch chains (fail closed). A host endpoint gets
- * its seven chains and elements in the host-endpoint maps. Host endpoints without an interface name
+ * its seven chains and elements in the host-endpoint maps. Tier group chains (the jumps to a
+ * tier's policies) are shared by endpoints with the same policies and reference-counted here. Host endpoints without an interface name
  * (`interfaceName: '*'` or only expectedIPs) are not programmed (reported by `skipped`). No I/O.
  */
 import type { EndpointState } from '../../calc/types.js';
@@ -22,6 +23,8 @@ interface Programmed {
   iface: string;
   kind: 'workload' | 'host';
   chains: string[];
+  /** Tier group chains it uses (shared, reference-counted). */
+  groups: string[];
 }
 
 export class EndpointManager implements DataplaneManager {
@@ -29,6 +32,8 @@ export class EndpointManager implements DataplaneManager {
   private readonly desired = new Map<string, EndpointState>();
   private readonly programmed = new Map<string, Programmed>();
   private readonly dirty = new Set<string>();
+  /** Tier group chain → number of endpoints using it. */
+  private readonly groupUsers = new Map<string, number>();
   readonly skipped = new Set<string>();
 
   constructor(private readonly table: TableReconciler) {}
@@ -63,10 +68,20 @@ export class EndpointManager implements DataplaneManager {
         continue;
       }
       this.skipped.delete(id);
-      for (const c of chains) this.table.setChain(c);
+      const own = chains.filter((c) => !c.shared);
+      const groups = chains.filter((c) => c.shared);
+      // Groups first (taken before the old ones are released, so a group kept stays programmed).
+      for (const g of groups) {
+        const n = this.groupUsers.get(g.name) ?? 0;
+        if (n === 0) this.table.setChain(g);
+        this.groupUsers.set(g.name, n + 1);
+      }
+      const prev = this.programmed.get(id);
+      if (prev) this.releaseGroups(prev.groups);
+      for (const c of own) this.table.setChain(c);
       const iface = ep.interfaceName!;
       for (const [map, kind, verb] of ep.kind === 'host' ? HOST_MAPS : WORKLOAD_MAPS) this.table.addElement(map, `"${iface}"`, `${verb} ${endpointChain(kind, iface)}`);
-      this.programmed.set(id, { iface, kind: ep.kind, chains: chains.map((c) => c.name) });
+      this.programmed.set(id, { iface, kind: ep.kind, chains: own.map((c) => c.name), groups: groups.map((g) => g.name) });
     }
     this.dirty.clear();
   }
@@ -74,6 +89,18 @@ export class EndpointManager implements DataplaneManager {
   private unprogram(id: string, old: Programmed): void {
     for (const [map] of old.kind === 'host' ? HOST_MAPS : WORKLOAD_MAPS) this.table.removeElement(map, `"${old.iface}"`);
     for (const c of old.chains) this.table.deleteChain(c);
+    this.releaseGroups(old.groups);
     this.programmed.delete(id);
+  }
+
+  private releaseGroups(groups: readonly string[]): void {
+    for (const g of groups) {
+      const n = (this.groupUsers.get(g) ?? 1) - 1;
+      if (n > 0) this.groupUsers.set(g, n);
+      else {
+        this.groupUsers.delete(g);
+        this.table.deleteChain(g);
+      }
+    }
   }
 }

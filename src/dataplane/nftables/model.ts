@@ -51,6 +51,8 @@ export interface NftChain {
   base?: BaseChainSpec;
   comment?: string;
   rules: NftRule[];
+  /** Shared by several endpoints (a tier group chain): reference-counted by its users. */
+  shared?: boolean;
 }
 
 /** A named set, or a verdict map when `map` is set (elements then carry a verdict value). */

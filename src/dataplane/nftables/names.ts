@@ -56,6 +56,14 @@ export function endpointChain(kind: EndpointChainKind, iface: string): string {
   return `${kind}-${ifaceToken(iface)}`;
 }
 
+/**
+ * A tier's policy jumps for one direction, shared by every endpoint with the same policy list
+ * there (Felix's policy groups, widened to the whole tier): `gi-<hash>` / `go-<hash>`.
+ */
+export function tierGroupChain(dir: PolicyDirection, identity: string): string {
+  return `g${dir === 'in' ? 'i' : 'o'}-${shortHash(`group/${identity}`)}`;
+}
+
 /** IP-set kinds: `s` plain addresses, `n` with CIDRs (interval set), `p` named ports (`addr . proto . port`). */
 export type SetShape = 's' | 'n' | 'p';
 

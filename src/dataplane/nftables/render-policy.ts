@@ -16,12 +16,13 @@ function renderRules(
 ): NftChain {
   const b = new ChainBuilder(chainName);
   if (failClosed) {
-    b.add(ruleVerdict('deny'), { origin: { ...base, ruleIndex: -1, action: 'deny', text: 'fail closed: missing or invalid' } });
+    const origin: RuleOrigin = { ...base, ruleIndex: -1, action: 'deny', text: 'fail closed: missing or invalid' };
+    b.add(ruleVerdict('deny', { origin }), { origin });
     return b.build({ comment });
   }
   for (const rule of rules) {
     const origin: RuleOrigin = { ...base, ruleIndex: rule.index, action: rule.action, text: rule.text };
-    const verdict = ruleVerdict(rule.action, { untracked, ...(logPrefix !== undefined ? { logPrefix } : {}) });
+    const verdict = ruleVerdict(rule.action, { untracked, origin, ...(logPrefix !== undefined ? { logPrefix } : {}) });
     for (const family of ruleFamilies(rule)) {
       for (const m of renderRuleMatches(rule, family, sets)) b.add(m ? `${m} ${verdict}` : verdict, { origin });
     }

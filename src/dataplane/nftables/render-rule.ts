@@ -22,6 +22,8 @@ export interface SetNameResolver {
 export const MAX_ALTERNATIVES = 1024;
 
 const L4PROTO: Record<string, string> = { icmpv6: 'ipv6-icmp' };
+/** Expressions that only match one family (nft adds the family dependency itself). */
+const FAMILY_SPECIFIC = /^(ip6? [sd]addr|icmp |icmpv6 )/;
 
 function hasAddressMatch(s: RuleSide | undefined): boolean {
   return !!s && !!(s.nets?.length || s.notNets?.length || s.ipSetIds?.length || s.notIpSetIds?.length || s.namedPortIpSetIds?.length || s.notNamedPortIpSetIds?.length);
@@ -77,7 +79,11 @@ export function renderRuleMatches(rule: ParsedRule, family: Family | null, sets:
   for (const a of src) {
     for (const b of dst) {
       if (out.length >= MAX_ALTERNATIVES) return out;
-      out.push([...head, ...a, ...b].join(' '));
+      const parts = [...head, ...a, ...b];
+      // A family's rule with nothing family-specific left (e.g. only IPv4 not-nets, in its IPv6
+      // rendering) must still match only that family.
+      if (family !== null && !parts.some((p) => FAMILY_SPECIFIC.test(p))) parts.unshift(`meta nfproto ipv${family}`);
+      out.push(parts.join(' '));
     }
   }
   return out;

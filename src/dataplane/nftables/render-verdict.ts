@@ -10,10 +10,13 @@
  * In untracked (doNotTrack) chains an allow also stops connection tracking for the packet.
  */
 import type { RuleAction } from '../../calc/types.js';
+import type { RuleOrigin } from './model.js';
 import { hexMark, MARK_ACCEPT, MARK_PASS } from './names.js';
 
 export interface VerdictContext {
   untracked?: boolean;
+  /** The rule this verdict belongs to (tier, policy, direction, rule index): for flow logging. */
+  origin?: RuleOrigin;
   /** Log prefix for `log` rules. */
   logPrefix?: string;
 }

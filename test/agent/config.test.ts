@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseAgentFlags } from '../../src/agent/config.js';
+import { UsageError } from '../../src/errors.js';
+
+test('agent flags: defaults', () => {
+  assert.deepEqual(parseAgentFlags({ node: 'node1' }, 'sqlite:/x.db'), {
+    node: 'node1', datastore: 'sqlite:/x.db', runDir: '/run/brindle/nodes/node1', metricsPort: 9091, logLevel: 'info', resyncIntervalMs: 10_000,
+  });
+});
+
+test('agent flags: everything given', () => {
+  const f = parseAgentFlags({ node: 'n-2', runDir: '/tmp/r', metricsPort: '0', logLevel: 'debug', ip: '10.0.0.1/24', ip6: 'fd00::1/64', as: '64512', resyncInterval: '2.5' }, 'etcd://127.0.0.1:2379');
+  assert.deepEqual(f, { node: 'n-2', datastore: 'etcd://127.0.0.1:2379', runDir: '/tmp/r', metricsPort: 0, logLevel: 'debug', resyncIntervalMs: 2500, ip: '10.0.0.1/24', ip6: 'fd00::1/64', as: 64512 });
+});
+
+test('agent flags: bad values are usage errors naming the flag', () => {
+  for (const [o, re] of [
+    [{ node: 'Node_1' }, /--node/], [{ node: 'n', metricsPort: '70000' }, /--metrics-port/], [{ node: 'n', logLevel: 'loud' }, /--log-level/],
+    [{ node: 'n', as: '0' }, /--as/], [{ node: 'n', resyncInterval: '-1' }, /--resync-interval/],
+  ] as const) {
+    assert.throws(() => parseAgentFlags(o, 'memory:'), (e: unknown) => e instanceof UsageError && re.test((e as Error).message));
+  }
+});
