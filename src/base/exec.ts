@@ -9,7 +9,11 @@ import { spawn } from 'node:child_process';
 import { ExecError } from '../errors.js';
 
 export interface ExecOptions {
-  stdin?: string;
+  /**
+   * Text for the command's stdin. A promise starts the command at once and writes its input when
+   * it resolves (rejected: empty input); the timeout then counts from that moment.
+   */
+  stdin?: string | PromiseLike<string>;
   /** Kills the command after this long (default 30 s). */
   timeoutMs?: number;
   /** Network namespace name (under /run/netns) to run in. */
@@ -41,17 +45,23 @@ export class ProcessExec implements Exec {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const arm = () => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      };
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
       child.on('error', (e) => {
+        finished = true;
         clearTimeout(timer);
         reject(new ExecError(`${cmd}: cannot run: ${e.message}`, null, '', { cause: e }));
       });
       child.on('close', (code, signal) => {
+        finished = true;
         clearTimeout(timer);
         const stdout = Buffer.concat(out).toString('utf8');
         const stderr = Buffer.concat(err).toString('utf8');
@@ -65,7 +75,18 @@ export class ProcessExec implements Exec {
         resolve({ stdout, stderr });
       });
       child.stdin.on('error', () => undefined); // a command that exits before reading stdin
-      child.stdin.end(opts.stdin ?? '');
+      const input = opts.stdin ?? '';
+      if (typeof input === 'string') {
+        arm();
+        child.stdin.end(input);
+      } else {
+        // The timeout counts from when the input is written: the command is idle until then.
+        const write = (t: string) => {
+          if (!finished) arm();
+          child.stdin.end(t);
+        };
+        Promise.resolve(input).then(write, () => write(''));
+      }
     });
   }
 }

@@ -8,7 +8,7 @@ import { CniCode, CniError, parseResult, type CniResult } from './cni-spec.js';
 import type { CniRequest } from './cni-request.js';
 import type { NetConf } from './net-conf.js';
 import { toCniError } from './plugin-datastore.js';
-import { VethPlumber } from './veth-plumber.js';
+import { VethPlumber, type Wiring } from './veth-plumber.js';
 import { buildWorkloadEndpoint } from './workload-endpoint.js';
 import { GATEWAY_V4, GATEWAY_V6, HOST_VETH_MAC, workloadIdentity, type WorkloadIdentity } from './workload-identity.js';
 import { WorkloadIpam } from './workload-ipam.js';
@@ -21,7 +21,7 @@ export interface PluginDeps {
   now(): Date;
   procSys?: string;
   /** Called after each ADD step (tests use it to kill the plugin between steps). */
-  checkpoint?(step: 'ipam' | 'veth' | 'endpoint'): Promise<void>;
+  checkpoint?(step: 'pools' | 'ipam' | 'veth' | 'endpoint'): Promise<void>;
 }
 
 /**
@@ -41,18 +41,31 @@ export class NetworkPlugin {
   async add(req: CniRequest, conf: NetConf): Promise<CniResult> {
     this.requireBrindleIpam(conf);
     const id = this.identity(req, conf);
-    if (!this.plumber.netnsExists(req.netns)) throw new CniError(CniCode.UnknownContainer, `network namespace ${req.netns} does not exist (has the container exited?)`);
+    // The ip processes start now and wait for their scripts, overlapping the datastore work.
+    const wiring = this.plumber.begin(req.netns);
+    try {
+      return await this.addWith(wiring, req, conf, id);
+    } finally {
+      await wiring.cancel();
+    }
+  }
+
+  private addWith(wiring: Wiring, req: CniRequest, conf: NetConf, id: WorkloadIdentity): Promise<CniResult> {
     return this.withStore(conf, async (ds) => {
       const ipam = new WorkloadIpam(new IpamClient(ds));
       const rc = new ResourceClient(ds);
-      await ipam.checkPools(conf.ipam).catch((e) => Promise.reject(toCniError(e, 'reading IP pools')));
+      await ipam.checkPools(conf.ipam).catch(async (e) => {
+        await wiring.cancel();
+        throw toCniError(e, 'reading IP pools');
+      });
+      await this.deps.checkpoint?.('pools');
       let vethTouched = false;
       try {
         const attrs = { ...id.ipamAttrs, timestamp: this.deps.now().toISOString() };
         const { addresses } = await ipam.assign(conf.ipam, id.handleId, id.node, attrs);
         await this.deps.checkpoint?.('ipam');
         vethTouched = true;
-        await this.plumber.setUp({
+        await wiring.setUp({
           hostVeth: id.hostVeth, ifname: req.ifname, netns: req.netns, mtu: conf.mtu, containerMac: id.containerMac, addresses,
           replaceHostVeth: this.plumber.hostLinkExists(id.hostVeth),
         });
@@ -61,6 +74,7 @@ export class NetworkPlugin {
         await this.deps.checkpoint?.('endpoint');
         return this.result(id, req, conf, addresses);
       } catch (err) {
+        await wiring.cancel();
         const cause = toCniError(err);
         const undo = await this.teardown(rc, ipam, id, vethTouched ? 'yes' : 'no');
         if (undo.length > 0) cause.message += ` (rolling back also failed: ${undo.join('; ')}; run DEL again or brindle ipam check)`;
@@ -72,14 +86,18 @@ export class NetworkPlugin {
   async del(req: CniRequest, conf: NetConf): Promise<void> {
     this.requireBrindleIpam(conf);
     const id = this.identity(req, conf);
-    // The kernel side first: it needs no datastore, and the veth dies with the container's interface.
-    await this.plumber.removeContainerLink(req.netns, req.ifname);
-    await this.withStore(conf, async (ds) => {
+    // The kernel side needs no datastore (the veth dies with the container's interface): both halves run at once.
+    const netnsGone = !this.plumber.netnsExists(req.netns);
+    const kernel = this.plumber.removeContainerLink(req.netns, req.ifname);
+    const store = this.withStore(conf, async (ds) => {
       const rc = new ResourceClient(ds);
       const ipam = new WorkloadIpam(new IpamClient(ds));
-      const problems = await this.teardown(rc, ipam, id, this.plumber.netnsExists(req.netns) ? 'no' : 'if-ours');
+      const problems = await this.teardown(rc, ipam, id, netnsGone ? 'if-ours' : 'no');
       if (problems.length > 0) throw new CniError(CniCode.TryAgainLater, `DEL of ${id.endpointName} incomplete: ${problems.join('; ')}`);
     });
+    const [k, s] = await Promise.allSettled([kernel, store]);
+    if (k.status === 'rejected') throw k.reason;
+    if (s.status === 'rejected') throw s.reason;
   }
 
   async check(req: CniRequest, conf: NetConf): Promise<void> {

@@ -23,6 +23,8 @@ export interface PluginIO {
  */
 export async function pluginMain(argv0: string, env: Readonly<Record<string, string | undefined>>, io: PluginIO): Promise<number> {
   const role = basename(argv0).startsWith('brindle-ipam') ? 'ipam' : 'network';
+  const trace = env['BRINDLE_CNI_TRACE'] ? (what: string) => { const u = process.cpuUsage(); io.stderr(`brindle: ${performance.now().toFixed(1)} ms (cpu ${((u.user + u.system) / 1000).toFixed(1)}) ${what}\n`); } : undefined;
+  trace?.('main');
   let version = '1.0.0';
   try {
     const req = parseCniEnv(env);
@@ -41,7 +43,7 @@ export async function pluginMain(argv0: string, env: Readonly<Record<string, str
       openDatastore: openPluginDatastore,
       hostname: () => hostname().toLowerCase(),
       now: () => new Date(),
-      checkpoint: hangAfter(env['BRINDLE_CNI_TEST_HANG_AFTER'], io),
+      checkpoint: hangAfter(env['BRINDLE_CNI_TEST_HANG_AFTER'], io, trace),
     };
     const plugin = role === 'ipam' ? new IpamPlugin(deps) : new NetworkPlugin(deps);
     switch (req.command) {
@@ -61,6 +63,7 @@ export async function pluginMain(argv0: string, env: Readonly<Record<string, str
         await plugin.status(conf);
         break;
     }
+    trace?.('done');
     return 0;
   } catch (err) {
     const e = toCniError(err);
@@ -74,9 +77,10 @@ export async function pluginMain(argv0: string, env: Readonly<Record<string, str
  * Test hook: with BRINDLE_CNI_TEST_HANG_AFTER=<step> (ipam, veth, endpoint) the plugin announces
  * the step on stderr and waits there, so a test can kill it between two steps of an ADD.
  */
-function hangAfter(step: string | undefined, io: PluginIO): ((s: string) => Promise<void>) | undefined {
-  if (!step) return undefined;
+function hangAfter(step: string | undefined, io: PluginIO, trace?: (what: string) => void): ((s: string) => Promise<void>) | undefined {
+  if (!step) return trace ? async (s) => trace(`after ${s}`) : undefined;
   return async (s) => {
+    trace?.(`after ${s}`);
     if (s !== step) return;
     io.stderr(`brindle: hanging after ${s}\n`);
     await new Promise(() => setInterval(() => undefined, 60_000));

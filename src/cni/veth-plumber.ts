@@ -12,6 +12,21 @@ import { GATEWAY_V4, GATEWAY_V6, HOST_VETH_MAC } from './workload-identity.js';
  * writing process, no process spawned). It never touches another netns than these two.
  * `procSys` is injectable so tests can point it at a directory.
  */
+/** The kernel half of one ADD, started early (see VethPlumber.begin). */
+export interface Wiring {
+  setUp(p: VethPlan): Promise<void>;
+  cancel(): Promise<void>;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** How long one ip run may take once it has its script: netlink waits for the kernel's rtnl lock, which a busy host (many netns being created or deleted) holds for seconds. */
+const IP_TIMEOUT_MS = 90_000;
+
 export class VethPlumber {
   constructor(
     private readonly exec: Exec,
@@ -27,17 +42,53 @@ export class VethPlumber {
     return path !== '' && existsSync(path);
   }
 
-  async setUp(p: VethPlan): Promise<void> {
-    if (!this.netnsExists(p.netns)) throw new CniError(CniCode.UnknownContainer, `network namespace ${p.netns} does not exist (has the container exited?)`);
-    await this.ip(hostSetupScript(p), undefined, `creating veth ${p.hostVeth} for ${p.netns}`);
-    for (const [path, value] of hostSysctls(p.hostVeth, p.addresses.some((a) => a.includes(':')))) {
+  /**
+   * Starts the two `ip -batch` processes of an ADD before their scripts are known (they wait on
+   * stdin), so their start-up overlaps the datastore work; `setUp` then feeds them in order.
+   * Every Wiring must end with `setUp` or `cancel` (which lets both exit having done nothing).
+   */
+  begin(netns: string): Wiring {
+    if (!this.netnsExists(netns)) throw new CniError(CniCode.UnknownContainer, `network namespace ${netns} does not exist (has the container exited?)`);
+    const host = deferred<string>();
+    const ctr = deferred<string>();
+    const hostRun = this.ip(host.promise, undefined, 'creating the veth');
+    const ctrRun = this.ip(ctr.promise, netns, `configuring the interface in ${netns}`);
+    hostRun.catch(() => undefined);
+    ctrRun.catch(() => undefined);
+    let done = false;
+    const cancel = async () => {
+      if (done) return;
+      done = true;
+      host.resolve('');
+      ctr.resolve('');
+      await Promise.allSettled([hostRun, ctrRun]);
+    };
+    const setUp = async (p: VethPlan) => {
+      if (done) throw new Error('wiring already used');
+      done = true;
+      host.resolve(hostSetupScript(p));
       try {
-        writeFileSync(`${this.procSys}/${path}`, value);
+        await hostRun;
+        for (const [path, value] of hostSysctls(p.hostVeth, p.addresses.some((a) => a.includes(':')))) {
+          try {
+            writeFileSync(`${this.procSys}/${path}`, value);
+          } catch (err) {
+            throw new CniError(CniCode.IoFailure, `cannot set ${path.replace(/\//g, '.')}=${value}: ${(err as Error).message}`, undefined, { cause: err });
+          }
+        }
       } catch (err) {
-        throw new CniError(CniCode.IoFailure, `cannot set ${path.replace(/\//g, '.')}=${value}: ${(err as Error).message}`, undefined, { cause: err });
+        ctr.resolve('');
+        await ctrRun.catch(() => undefined);
+        throw err;
       }
-    }
-    await this.ip(containerSetupScript(p), p.netns, `configuring ${p.ifname} in ${p.netns}`);
+      ctr.resolve(containerSetupScript(p));
+      await ctrRun;
+    };
+    return { setUp, cancel };
+  }
+
+  async setUp(p: VethPlan): Promise<void> {
+    await this.begin(p.netns).setUp(p);
   }
 
   /** Removes the host veth by name (its peer goes with it). Missing is fine. */
@@ -89,10 +140,10 @@ export class VethPlumber {
     }
   }
 
-  private async ip(script: string, netns: string | undefined, what: string, missingOk = false): Promise<void> {
+  private async ip(script: string | Promise<string>, netns: string | undefined, what: string, missingOk = false): Promise<void> {
     const [cmd, args] = netns ? ['nsenter', [`--net=${netns}`, 'ip', '-batch', '-']] : ['ip', ['-batch', '-']];
     try {
-      await this.exec.run(cmd, args, { stdin: script, timeoutMs: 10_000 });
+      await this.exec.run(cmd, args, { stdin: script, timeoutMs: IP_TIMEOUT_MS });
     } catch (err) {
       const stderr = err instanceof ExecError ? err.stderr.trim() : '';
       if (missingOk && /Cannot find device|does not exist/.test(stderr)) return;
@@ -105,7 +156,7 @@ export class VethPlumber {
     const base = six ? ['-6', '-j', '-batch', '-'] : ['-j', '-batch', '-'];
     const [cmd, args] = netns ? ['nsenter', [`--net=${netns}`, 'ip', ...base]] : ['ip', base];
     try {
-      const { stdout } = await this.exec.run(cmd, args, { stdin: script, timeoutMs: 10_000 });
+      const { stdout } = await this.exec.run(cmd, args, { stdin: script, timeoutMs: IP_TIMEOUT_MS });
       return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown[]);
     } catch (err) {
       const stderr = err instanceof ExecError ? err.stderr.trim() : (err as Error).message;

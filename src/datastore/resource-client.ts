@@ -100,9 +100,11 @@ export class ResourceClient {
    * pools keep their immutable fields and built-ins their spec. Returns the issues per batch index.
    */
   async checkReferences(batch: Resource[], opts: { updates?: boolean } = {}): Promise<{ index: number; issues: ValidationIssue[] }[]> {
-    const tiers = new Set((await this.list('Tier')).items.map((t) => t.metadata.name));
+    // Only what the batch's kinds depend on is read (a WorkloadEndpoint written by the CNI plugin needs neither).
+    const needsTiers = batch.some((r) => POLICY_KINDS.has(r.kind));
+    const tiers = new Set(needsTiers ? (await this.list('Tier')).items.map((t) => t.metadata.name) : []);
     for (const r of batch) if (r.kind === 'Tier') tiers.add(r.metadata.name);
-    const pools = (await this.list('IPPool')).items;
+    const pools = batch.some((r) => r.kind === 'IPPool') ? (await this.list('IPPool')).items : [];
     // Allocation blocks outlive the pool they were carved from: read them when a pool is created.
     const blocks = batch.some((r) => r.kind === 'IPPool' && !pools.some((p) => p.metadata.name === r.metadata.name)) ? await this.allocationBlocks() : [];
     const out: { index: number; issues: ValidationIssue[] }[] = [];
@@ -432,7 +434,8 @@ function staleError(subject: string, given: string, current: number | undefined,
 function withBuiltins(kind: string, stored: Resource[]): Resource[] {
   const builtins = builtinResources(kind).filter((b) => !stored.some((s) => s.metadata.name === b.metadata.name));
   if (builtins.length === 0) return stored;
-  return [...stored, ...builtins].sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name));
+  // Byte order, like the datastore's (and no localeCompare: its first call costs ~8 ms of ICU set-up).
+  return [...stored, ...builtins].sort((a, b) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name));
 }
 
 function cmp(a: string, b: string): number {

@@ -15,7 +15,7 @@ let rig: CniRig;
 let ds: Datastore;
 let url: string;
 
-describe('concurrent ADDs', { skip, timeout: 300_000 }, () => {
+describe('concurrent ADDs', { skip, timeout: 900_000 }, () => {
   before(async () => {
     rig = new CniRig();
     url = `sqlite:${join(rig.dir, 'brindle.db')}`;
@@ -34,7 +34,7 @@ describe('concurrent ADDs', { skip, timeout: 300_000 }, () => {
     const pods = Array.from({ length: N }, (_, i) => ({ netns: rig.pod(), containerId: `cc${i}`, args: `K8S_POD_NAMESPACE=load;K8S_POD_NAME=pod-${i}` }));
     const adds = await Promise.all(pods.map((p) => rig.run('ADD', conf, p)));
     const failed = adds.filter((r) => r.code !== 0);
-    assert.equal(failed.length, 0, `failed ADDs: ${failed.map((f) => f.stdout).join('\n')}`);
+    assert.equal(failed.length, 0, `failed ADDs: ${failed.map((f) => `exit ${f.code} after ${f.ms.toFixed(0)} ms: ${f.stdout}${f.stderr.slice(-300)}`).join('\n')}`);
     const ips = adds.map((r) => (r.json!['ips'] as { address: string }[])[0]!.address);
     assert.equal(new Set(ips).size, N, 'no address handed out twice');
     const veths = adds.map((r) => (r.json!['interfaces'] as { name: string }[])[0]!.name);

@@ -107,7 +107,8 @@ export class CniRig {
       if (killWhen?.test(stderr)) child.kill('SIGKILL');
     });
     child.stdin!.end(typeof conf === 'string' ? conf : JSON.stringify(conf));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    // Generous: the machine running the tests may be shared and heavily loaded.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
     return new Promise((resolve) => {
       child.on('close', (code) => {
         clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -23,7 +24,9 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.node !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.node)) throw new UsageError(`--node "${o.node}" is not a valid node name`);
       if (!/^(sqlite:.+|etcds?:\/\/.+)$/.test(ctx.datastoreUrl)) throw new UsageError(`--datastore "${ctx.datastoreUrl}" cannot be used by the CNI plugin: use sqlite:/path/file.db or etcd://host:port[,host:port…]`);
       const { installCni } = await import('../../cni/installer.js');
-      const r = await installCni({ binDir: o.binDir, confDir: o.confDir, datastore: ctx.datastoreUrl, node: o.node, mtu, ipv6: !!o.ipv6, network: o.network });
+      // The plugin runs with the runtime's working directory: a relative SQLite path is made absolute here.
+      const datastore = ctx.datastoreUrl.startsWith('sqlite:') ? `sqlite:${resolve(ctx.datastoreUrl.slice('sqlite:'.length))}` : ctx.datastoreUrl;
+      const r = await installCni({ binDir: resolve(o.binDir), confDir: resolve(o.confDir), datastore, node: o.node, mtu, ipv6: !!o.ipv6, network: o.network });
       for (const f of r.files) ctx.out(`wrote ${f}`);
     });
 }
