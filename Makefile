@@ -2,7 +2,7 @@
 # system packages it needs (only those missing), runs `npm ci` when the lock file changed, builds,
 # then does its job.
 SHELL := /bin/bash
-APT_PACKAGES := nftables iproute2 bird2 etcd-server etcd-client iputils-ping socat iperf3 containernetworking-plugins iptables util-linux golang-go golang-github-appc-cni-dev containerd runc busybox-static conntrack
+APT_PACKAGES := nftables iproute2 bird2 etcd-server etcd-client iputils-ping socat iperf3 containernetworking-plugins iptables util-linux golang-go golang-github-appc-cni-dev containerd runc busybox-static conntrack frr
 NODE_TEST_FLAGS ?= --test-concurrency=2
 
 .PHONY: all deps build test lab policy-demo bench clean

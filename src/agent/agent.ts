@@ -5,6 +5,7 @@
  *                 └─ status ─► metrics, readiness; in-sync ─► graph.onInSync() ─► first apply
  *   DataplaneDriver ─ managers (static, ip sets, policies, endpoints, routes, + extra) ─► nft -f, ip
  *   StatusServer (unix socket: livez, readyz, counters) + metrics on 127.0.0.1:<port>
+ *   RoutingComponents (routing-components.ts): VXLAN manager into the driver; BIRD fed by its own syncer
  *
  * Fail static: when the datastore goes away the syncer reports wait-for-datastore and nothing in
  * the kernel changes; when it comes back it re-lists and only differences are applied.
@@ -27,6 +28,7 @@ import { Syncer, type SyncStatus, type SyncUpdate } from '../datastore/syncer.js
 import type { Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
 import { ensureNode } from './node-registration.js';
+import { RoutingComponents } from './routing-components.js';
 import { startStatusServer } from './status-server.js';
 
 export interface AgentDeps {
@@ -43,6 +45,7 @@ export interface AgentDeps {
 export class Agent {
   private readonly store = new DisposableStore();
   readonly driver: DataplaneDriver;
+  readonly routing: RoutingComponents;
   private readonly graph: CalculationGraph;
   private readonly metrics: AgentMetrics;
   private readonly syncer: Syncer<Update['value']>;
@@ -60,7 +63,8 @@ export class Agent {
         this.ready = true;
       },
     });
-    for (const m of deps.extraManagers ?? []) this.driver.addManager(m);
+    this.routing = new RoutingComponents({ node: flags.node, runDir: flags.runDir, mode: flags.routing ?? 'auto', ...(flags.bgpSecretsDir ? { secretsDir: flags.bgpSecretsDir } : {}), datastore: deps.datastore, exec: deps.exec, log });
+    for (const m of [...this.routing.managers, ...(deps.extraManagers ?? [])]) this.driver.addManager(m);
     this.metrics = new AgentMetrics(() => this.driver.stats());
     this.graph = new CalculationGraph({ hostname: flags.node }, this.driver);
     // Resources and IPAM blocks (routes); not IPAM handles and affinities, which the graph ignores.
@@ -87,6 +91,8 @@ export class Agent {
     }, `${flags.runDir}/agent.sock`, flags.metricsPort));
     this.store.add(this.syncer);
     this.syncer.start();
+    this.store.add(this.routing);
+    this.routing.start();
     log.info('agent started', { node: flags.node, datastore: this.deps.datastore.url, runDir: flags.runDir, metricsPort: flags.metricsPort });
   }
 

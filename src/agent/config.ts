@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { isLogLevel, type LogLevel } from './logger.js';
+import { ROUTING_MODES, type RoutingMode } from './routing-components.js';
 
 export interface AgentFlags {
   node: string;
@@ -15,6 +16,10 @@ export interface AgentFlags {
   ip6?: string;
   as?: number;
   resyncIntervalMs: number;
+  /** How nodes reach each other's workloads (see agent/routing-components.ts); default auto. */
+  routing?: RoutingMode;
+  /** Where BGP password secrets are read from (`<dir>/<secret name>/<key>`). */
+  bgpSecretsDir?: string;
 }
 
 export const DEFAULT_METRICS_PORT = 9091;
@@ -34,8 +39,10 @@ export function parseAgentFlags(o: Record<string, string | undefined>, datastore
   if (asn !== undefined && (!Number.isInteger(asn) || asn < 1 || asn > 4294967295)) throw new UsageError(`--as: ${o['as']} is not an AS number`);
   const resync = o['resyncInterval'] === undefined ? 10 : Number(o['resyncInterval']);
   if (!Number.isFinite(resync) || resync < 0) throw new UsageError(`--resync-interval: ${o['resyncInterval']} is not a number of seconds`);
+  const routing = (o['routing'] ?? 'auto') as RoutingMode;
+  if (!ROUTING_MODES.includes(routing)) throw new UsageError(`--routing: ${o['routing']} is not one of ${ROUTING_MODES.join(', ')}`);
   return {
-    node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
+    routing, ...(o['bgpSecretsDir'] ? { bgpSecretsDir: o['bgpSecretsDir'] } : {}), node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
     ...(o['ip'] ? { ip: o['ip'] } : {}), ...(o['ip6'] ? { ip6: o['ip6'] } : {}), ...(asn !== undefined ? { as: asn } : {}),
   };
 }

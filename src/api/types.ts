@@ -279,6 +279,14 @@ export interface BGPFilterSpec {
   importV6?: BGPFilterRule[];
 }
 
+export interface CalicoNodeStatusSpec {
+  node: string;
+  classes?: ('Agent' | 'BGP' | 'Routes')[];
+  /** How often the node's agent refreshes the status; 0 or absent: once. */
+  updatePeriodSeconds?: number;
+}
+
+export type CalicoNodeStatus = Resource<'CalicoNodeStatus', CalicoNodeStatusSpec>;
 export type BGPConfiguration = Resource<'BGPConfiguration', BGPConfigurationSpec>;
 export type BGPPeer = Resource<'BGPPeer', BGPPeerSpec>;
 export type BGPFilter = Resource<'BGPFilter', BGPFilterSpec>;

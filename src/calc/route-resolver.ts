@@ -9,7 +9,9 @@
  *   local workload IPs  → `local-workload` (with the interface)
  *   remote workload IPs not inside a block affine to their node (borrowed) → `remote-workload`
  * One destination, one route: the most specific source wins (workload > block > tunnel > host).
- * Recomputes only dirty destinations in `flush()`. IPv4 only for VXLAN; no WireGuard, no IPIP.
+ * Block and workload routes name their pool's encapsulation (`encap`), and `ipip` marks routes an
+ * IP-in-IP pool tunnels (Always, or CrossSubnet to another subnet): the dataplane programs those.
+ * Recomputes only dirty destinations in `flush()`. IPv4 only for VXLAN; no WireGuard.
  */
 import { blockFor, cidrContains, cidrCovers, familyBits, formatCidr, formatIp, ipAt, tryParseCidr, tryParseIp, type Cidr } from '../net/cidr.js';
 import type { IPPoolSpec, NodeSpec, Resource } from '../api/types.js';
@@ -25,7 +27,7 @@ export interface RouteCallbacks {
 }
 
 interface NodeInfo { ip?: string; subnet?: Cidr; tunnelIP?: string; mac?: string }
-interface PoolInfo { cidr: Cidr; vxlanMode: string; natOutgoing: boolean }
+interface PoolInfo { cidr: Cidr; vxlanMode: string; ipipMode: string; natOutgoing: boolean }
 interface Source { kind: 'host' | 'tunnel' | 'block' | 'workload'; node: string; interfaceName?: string }
 
 const RANK: Record<Source['kind'], number> = { workload: 4, block: 3, tunnel: 2, host: 1 };
@@ -69,7 +71,7 @@ export class RouteResolver {
   onPoolUpdate(name: string, res: Resource | null): void {
     const spec = res?.spec as IPPoolSpec | undefined;
     const cidr = spec?.cidr ? tryParseCidr(spec.cidr) : undefined;
-    if (spec && cidr) this.pools.set(name, { cidr, vxlanMode: spec.vxlanMode ?? 'Never', natOutgoing: !!spec.natOutgoing });
+    if (spec && cidr) this.pools.set(name, { cidr, vxlanMode: spec.vxlanMode ?? 'Never', ipipMode: spec.ipipMode ?? 'Never', natOutgoing: !!spec.natOutgoing });
     else this.pools.delete(name);
     this.markAll();
   }
@@ -207,7 +209,10 @@ export class RouteResolver {
     if (chosen.kind === 'block' || chosen.kind === 'workload') {
       const pool = this.poolOf(dst);
       if (pool?.natOutgoing) r.natOutgoing = true;
+      if (pool && pool.vxlanMode !== 'Never') r.encap = 'vxlan';
+      else if (pool && pool.ipipMode !== 'Never') r.encap = 'ipip';
       if (pool && !local(chosen) && this.wantsVxlan(pool, chosen.node)) r.vxlan = true;
+      if (pool && !local(chosen) && r.encap === 'ipip' && this.wantsEncap(pool.ipipMode, chosen.node)) r.ipip = true;
     }
     return r;
   }
@@ -215,8 +220,15 @@ export class RouteResolver {
   private wantsVxlan(pool: PoolInfo, node: string): boolean {
     const n = this.nodes.get(node);
     if (!n?.ip || !n.tunnelIP) return false; // no VTEP to send to
-    if (pool.vxlanMode === 'Always') return true;
-    if (pool.vxlanMode !== 'CrossSubnet') return false;
+    return this.wantsEncap(pool.vxlanMode, node);
+  }
+
+  /** Always, or CrossSubnet and the node is outside this node's subnet. */
+  private wantsEncap(mode: string, node: string): boolean {
+    const n = this.nodes.get(node);
+    if (!n?.ip) return false;
+    if (mode === 'Always') return true;
+    if (mode !== 'CrossSubnet') return false;
     const mine = this.nodes.get(this.hostname)?.subnet;
     const ip = tryParseIp(n.ip);
     return !mine || !ip || !cidrContains(mine, ip);

@@ -186,6 +186,10 @@ export interface RouteUpdate {
   nodeIP?: string;
   natOutgoing?: boolean;
   vxlan?: boolean;
+  /** The pool of a block or workload route encapsulates (vxlanMode / ipipMode not Never): the agent, not BIRD, programs its cluster routes. */
+  encap?: 'vxlan' | 'ipip';
+  /** Sent through the IP-in-IP tunnel (`via nodeIP dev tunl0 onlink`). */
+  ipip?: boolean;
   /** Local workload interface for local routes. */
   interfaceName?: string;
 }

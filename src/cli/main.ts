@@ -5,6 +5,7 @@ import { register as registerAgent } from './commands/agent.js';
 import { register as registerCni } from './commands/cni.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerLab } from './commands/lab.js';
+import { register as registerNode } from './commands/node.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerResources } from './commands/resources.js';
 import { register as registerSelector } from './commands/selector.js';
@@ -59,6 +60,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerIpam(program, ctx);
   registerPolicy(program, ctx);
   registerLab(program, ctx);
+  registerNode(program, ctx);
   registerAgent(program, ctx);
   registerCni(program, ctx);
   // Subcommands inherit exit override and output settings.

@@ -46,8 +46,8 @@ const HOSTS: RouteUpdate[] = [
 ];
 const T3: RouteUpdate = { dst: '10.65.2.1/32', type: 'tunnel', node: 'node3', nodeIP: '172.16.0.3' };
 
-function workloadRoutes(nat: boolean, vxlanSameSubnet: boolean, vxlanNode3: boolean): RouteUpdate[] {
-  const n = nat ? { natOutgoing: true } : {};
+function workloadRoutes(nat: boolean, vxlanSameSubnet: boolean, vxlanNode3: boolean, encap = true): RouteUpdate[] {
+  const n = { ...(nat ? { natOutgoing: true } : {}), ...(encap ? { encap: 'vxlan' as const } : {}) };
   const v = vxlanSameSubnet ? { vxlan: true } : {};
   return [
     { dst: '10.65.0.0/26', type: 'local-block', node: 'node1', nodeIP: '192.168.0.1', ...n },
@@ -78,7 +78,7 @@ const STATES: RouteState[] = [
   {
     name: 'w3 inside its own node block: no /32',
     updates: [res(N1), res(N2), res(N3), res(pool('Never')), ...BLOCKS, res(WEPS[0]!), res(WEPS[1]!), res(wep('ns1', 'w3', {}, { node: 'node2', ips: ['10.65.1.9/32'] }))],
-    routes: [...HOSTS, T3, ...workloadRoutes(true, false, false).filter((r) => r.dst !== '10.65.0.9/32')], vteps: VTEPS,
+    routes: [...HOSTS, T3, ...workloadRoutes(true, false, false, false).filter((r) => r.dst !== '10.65.0.9/32')], vteps: VTEPS,
   },
 ];
 

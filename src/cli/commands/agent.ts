@@ -15,6 +15,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ip <cidr>', "this node's IPv4 address for its Node resource (default: detected)")
     .option('--ip6 <cidr>', "this node's IPv6 address for its Node resource (default: detected)")
     .option('--as <asn>', "this node's AS number for its Node resource")
+    .option('--routing <mode>', 'auto (BIRD while some pool is not VXLAN), bgp (always BIRD), vxlan (no BIRD), none', 'auto')
+    .option('--bgp-secrets-dir <dir>', 'BGP passwords: secret <name>/<key> is the file <dir>/<name>/<key>', '/etc/brindle/secrets')
     .option('--resync-interval <seconds>', 'kernel read-back and drift repair period (0 disables)', '10')
     .action(async (o: Record<string, string | undefined>) => {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
