@@ -114,7 +114,7 @@ test('CNI conflist: plugins in order with prevResult, DEL in reverse', async () 
     assert.equal(res['from'], 'portmap');
     await r.del(inv);
     assert.deepEqual(exec.calls.map((c) => `${c.opts.env?.['CNI_COMMAND']} ${c.cmd.split('/').pop()}`), ['ADD brindle', 'ADD portmap', 'DEL portmap', 'DEL brindle']);
-    const second = JSON.parse(exec.calls[1]!.opts.stdin!) as Record<string, unknown>;
+    const second = JSON.parse(exec.calls[1]!.opts.stdin as string) as Record<string, unknown>;
     assert.equal(second['name'], 'k8s-pod-network');
     assert.equal((second['prevResult'] as { from: string }).from, 'brindle');
     assert.equal(exec.calls[0]!.opts.netns, 'brl-t-n-node-1');
