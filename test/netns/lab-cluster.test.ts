@@ -121,10 +121,17 @@ describe('brindle lab on the kernel (no agents)', { skip: isRoot ? false : 'need
 
     const prober = new ProbeClient(exec);
     const members = wls.map((w) => ({ label: `${w.namespace}/${w.name}`, netns: w.netns, ip: w.ip! }));
-    const tcp = await probeMatrix(prober, members, { port: 80, protocol: 'tcp' });
+    // A 1 s probe can miss on a heavily loaded machine: up to 3 tries for the cells that must pass.
+    const probeUntil = async (flow: { port: number; protocol: 'tcp' | 'udp' }, ok: (m: boolean[][]) => boolean) => {
+      let m = await probeMatrix(prober, members, flow);
+      for (let i = 0; i < 2 && !ok(m.allowed); i++) m = await probeMatrix(prober, members, flow);
+      return m;
+    };
+    const tcpWanted = [[true, true, false], [true, true, false], [true, true, true]];
+    const tcp = await probeUntil({ port: 80, protocol: 'tcp' }, (a) => JSON.stringify(a) === JSON.stringify(tcpWanted));
     assert.deepEqual(tcp.endpoints, ['x/a', 'x/b', 'y/c']);
-    assert.deepEqual(tcp.allowed, [[true, true, false], [true, true, false], [true, true, true]], 'node-2 drops what it forwards to y/c (from its own node too); y/c reaches itself over loopback');
-    const udp = await probeMatrix(prober, members, { port: 80, protocol: 'udp' });
+    assert.deepEqual(tcp.allowed, tcpWanted, 'node-2 drops what it forwards to y/c (from its own node too); y/c reaches itself over loopback');
+    const udp = await probeUntil({ port: 80, protocol: 'udp' }, (a) => a.every((r) => r.every(Boolean)));
     assert.ok(udp.allowed.every((row) => row.every(Boolean)), 'UDP echo from every workload');
     const closed = await probeMatrix(prober, members, { port: 81, protocol: 'udp' });
     assert.ok(closed.allowed.every((row) => row.every((v) => !v)), 'no UDP server on 81: no echo');
