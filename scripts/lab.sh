@@ -78,7 +78,7 @@ note "The kernel counted it too: the agent of node-3 (where data/db runs) report
 node bin/brindle.js lab probe shop/frontend data/db --port 5432 --protocol tcp >/dev/null || true
 node3_run=$(status_field node node-3 runDir)
 printf '%s$ brindle policy counters --node node-3 --run-dir %s   (rows of data/db and tier admin)%s\n' "$bold" "$node3_run" "$off"
-node bin/brindle.js policy counters --node node-3 --run-dir "$node3_run" | { head -1; grep -E 'db|admin' || true; }
+node bin/brindle.js policy counters --node node-3 --run-dir "$node3_run" | awk 'NR == 1 || /db|admin/'
 
 section "Explore, then tear down"
 cat <<EOF
@@ -90,7 +90,7 @@ The lab is still up (this demo took $((SECONDS - start)) s). Try:
   node bin/brindle.js lab matrix --port 80 --protocol tcp --expect
   node bin/brindle.js lab workload add --node node-2 data/report --labels app=backup --serve 5432/tcp
   node bin/brindle.js policy matrix --protocol TCP --port 5432
-  ip netns exec brl-demo-n-node-1 nft list table inet brindle   # the rules on node-1
+  ip netns exec brl-${BRINDLE_LAB}-n-node-1 nft list table inet brindle   # the rules on node-1
 Tear down (removes every namespace, process and file of the lab):
   node bin/brindle.js lab down
 EOF
