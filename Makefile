@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APT_PACKAGES := nftables iproute2 bird2 etcd-server etcd-client iputils-ping socat iperf3 containernetworking-plugins conntrack frr ulogd2 ulogd2-json chromium iptables util-linux golang-go golang-github-appc-cni-dev containerd runc busybox-static
 NODE_TEST_FLAGS ?= --test-concurrency=2
 
-.PHONY: all deps build test lab bench clean
+.PHONY: all deps build test lab policy-demo bench clean
 
 all: build
 
@@ -32,9 +32,15 @@ build: deps node_modules/.stamp
 test: build
 	NODE_TEST_FLAGS="$(NODE_TEST_FLAGS)" node scripts/run-tests.mjs --no-build
 
-# The main job: shows Brindle working on the embedded datastore.
+# The main job (root): a 3-node Brindle cluster in network namespaces on this machine, workloads,
+# policy enforced on the kernel and the probed matrix before/after. Leaves the lab up to explore;
+# `node bin/brindle.js lab down` removes it.
 lab: build
 	bash scripts/lab.sh
+
+# The policy calculation alone, on a temporary SQLite file (no root, no packets).
+policy-demo: build
+	bash scripts/policy-demo.sh
 
 # Every benchmark in bench/, one table of figures.
 bench: build

@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# `make lab`: the newcomer's first look at Brindle. A policy demo on the embedded SQLite datastore
-# (a temporary file, removed at the end): a small shop in two namespaces, a layered policy set, and
-# what `brindle policy matrix | explain | preview` say about it.
-#
-# Honest scope: the verdicts are computed by the same calculation code the node agent will feed its
-# dataplane with; no packets are sent and no kernel state is touched (the multi-node network
-# namespace lab comes later).
+# `make lab`: a Brindle cluster on this machine (root). Three nodes in network namespaces with their
+# agents (nftables, BIRD), workloads made through the real CNI plugin, a policy set, and the
+# connectivity matrix PROBED on the kernel before and after, checked against `brindle policy
+# matrix`. Everything lives in namespaces brl-demo-*; nothing in the root namespace changes.
+# The lab stays up for exploring; `node bin/brindle.js lab down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f dist/src/cli/main.js ]; then
-  echo "Brindle is not built yet: run 'make lab' (installs what is missing, builds, then runs this lab) or 'make build' first." >&2
+  echo "Brindle is not built yet: run 'make lab' (installs what is missing, builds, then runs this) or 'make build' first." >&2
   exit 1
 fi
-
-work="$(mktemp -d -t brindle-lab.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-export BRINDLE_DATASTORE="sqlite:$work/brindle.db"
-demo=examples/demo
+if [ "$(id -u)" != 0 ]; then
+  echo "The lab makes network namespaces and needs root. Without root, 'make policy-demo' shows the policy calculation alone." >&2
+  exit 1
+fi
+export BRINDLE_LAB="${BRINDLE_LAB:-demo}"
+NODES="${LAB_NODES:-3}"
+ROUTING="${LAB_ROUTING:-bgp}"
+ex=examples/lab
+start=$SECONDS
 
 if [ -t 1 ]; then bold=$'\033[1m'; dim=$'\033[2m'; off=$'\033[0m'; else bold=''; dim=''; off=''; fi
 section() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
@@ -25,55 +27,70 @@ run() {
   printf '%s$ brindle %s%s\n' "$bold" "$*" "$off"
   node bin/brindle.js "$@"
 }
+# The agents apply a change within a moment: probe until the kernel agrees with the calculation
+# (bounded: 10 tries), then show the matrix.
+converged_matrix() {
+  for _ in $(seq 1 10); do
+    node bin/brindle.js lab matrix --expect "$@" -o json >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  run lab matrix --expect "$@" || note "(the kernel and the calculation disagree on the cells listed above)"
+}
 
 cat <<EOF
-${bold}Brindle policy lab${off}
-Brindle is a Layer-3 network for containers, VMs and hosts in the shape of Project Calico. This lab
-stores a small shop's endpoints and policies in an embedded SQLite datastore ($work/brindle.db)
-and asks Brindle which flows its policy allows.
-
-What is real: the datastore, validation, Kubernetes-policy conversion and the policy calculation
-(tiers, selectors, IP sets, named ports) are the code the node agent runs.
-What is simulated: no workloads run and no packets are sent. Every "." and "X" below is a verdict
-computed from policy, not a probe.
+${bold}Brindle lab${off}: a ${NODES}-node cluster in network namespaces on this machine (routing ${ROUTING}).
+Every "." and "X" below is a real TCP connection attempt between workloads, answered by the
+kernel (nftables rules the agents wrote from policy), and compared with 'brindle policy matrix'.
 EOF
 
-section "1. A shop in two namespaces: shop/frontend, shop/api, data/db, data/backup"
-note "Namespaces become profiles kns.<name>; the CNI plugin would normally write the workload endpoints."
-run apply -f "$demo/00-namespaces.yaml" -f "$demo/01-endpoints.yaml"
+section "1. The cluster: fabric, nodes, datastore, agents, BGP"
+node bin/brindle.js lab down >/dev/null 2>&1 || true   # a fresh demo every time
+run lab up --nodes "$NODES" --routing "$ROUTING"
+eval "$(node bin/brindle.js lab env)"
+note "BRINDLE_DATASTORE=$BRINDLE_DATASTORE (brindle apply/get/policy use it)"
+
+section "2. Two namespaces and five workloads, made through the CNI plugin as a kubelet would"
+run apply -f "$ex/00-namespaces.yaml"
+run lab workload add --node node-1 shop/frontend --labels app=frontend --serve 80/tcp,5432/tcp
+run lab workload add --node node-2 shop/api --labels app=api --serve 80/tcp,5432/tcp
+run lab workload add --node node-3 shop/legacy --labels app=legacy,quarantine=true --serve 80/tcp,5432/tcp
+run lab workload add --node node-3 data/db --labels app=db --serve 80/tcp,5432/tcp
+run lab workload add --node node-1 data/backup --labels app=backup --serve 80/tcp,5432/tcp
+run lab status
 run get workloadendpoints -A -o wide
 
-section "2. Before any policy: who can reach the database port (TCP 5432)?"
-note "With no policy, the namespace profiles allow everything, as in Kubernetes."
-run policy matrix --protocol TCP --port 5432
+section "3. Before any policy: who reaches whom on TCP 5432? (probed)"
+converged_matrix --port 5432 --protocol tcp
 
-section "3. A layered policy set"
-note "Tier admin (order 100): deny quarantined pods and the metadata service, Pass everything else on."
-note "Tier default: a Kubernetes default-deny per namespace, then label-based allows."
-run apply -f "$demo/02-policies.yaml"
-run get globalnetworkpolicies
-run get networkpolicies -A
-
-section "4. After: the same question, and the api port (TCP 8080)"
-run policy matrix --protocol TCP --port 5432
-note "Only the api (a named port, postgres) and the backup job reach the database."
-run policy matrix --protocol TCP --port 8080
-note "Only the frontend reaches the api. (The diagonal is evaluated like any other pair; a pod talking"
-note "to its own address never leaves the pod, so real traffic there is never policed.)"
+section "4. A policy set: tier admin (quarantine), default deny in namespace data, an allow by label"
+run apply -f "$ex/01-policies.yaml"
+converged_matrix --port 5432 --protocol tcp
+note "Only shop/api and data/backup reach data/db; nothing reaches data/backup; nothing accepts"
+note "traffic from shop/legacy (quarantined). The diagonal is loopback: never policed, not compared."
 
 section "5. Why can't the frontend reach the database?"
-run policy explain --from shop/frontend --to data/db --protocol TCP --port 5432
+# policy explain names workloads by their WorkloadEndpoint; the lab by pod: the address links them.
+status_field() { node bin/brindle.js lab status -o json | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const s=JSON.parse(t);const [kind,key,field]=process.argv.slice(1);const x=(kind==="node"?s.nodes.find(n=>n.name===key):s.workloads.find(w=>w.workload===key));console.log(x[field]);});' "$@"; }
+frontend_ip=$(status_field workload shop/frontend ip)
+db_ip=$(status_field workload data/db ip)
+run policy explain --from "$frontend_ip" --to "$db_ip" --protocol TCP --port 5432
+note "The kernel counted it too: the agent of node-3 (where data/db runs) reports per-rule counters."
+node bin/brindle.js lab probe shop/frontend data/db --port 5432 --protocol tcp >/dev/null || true
+node3_run=$(status_field node node-3 runDir)
+printf '%s$ brindle policy counters --node node-3 --run-dir %s   (rows of data/db and tier admin)%s\n' "$bold" "$node3_run" "$off"
+node bin/brindle.js policy counters --node node-3 --run-dir "$node3_run" | awk 'NR == 1 || /db|admin/'
 
-section "6. What would change? (preview, nothing is written)"
-note "$demo/03-change.yaml adds db-from-frontend and marks db-from-backup for deletion."
-run policy preview -f "$demo/03-change.yaml" --protocol TCP --port 5432
-
-section "Next"
+section "Explore, then tear down"
 cat <<EOF
-Try more, against the same kind of datastore:
-  export BRINDLE_DATASTORE=sqlite:/tmp/brindle.db
-  node bin/brindle.js apply -f examples/demo/00-namespaces.yaml -f examples/demo/01-endpoints.yaml -f examples/demo/02-policies.yaml
-  node bin/brindle.js policy explain --from shop/api --to 169.254.169.254 --protocol TCP --port 80
-  node bin/brindle.js policy matrix --protocol TCP --port 80 -o json
-(This lab's datastore was a temporary file and has been removed.)
+The lab is still up (this demo took $((SECONDS - start)) s). Try:
+  eval "\$(node bin/brindle.js lab env)"                 # point brindle at the lab's datastore
+  node bin/brindle.js lab status                         # nodes, agents, BGP sessions, workloads
+  node bin/brindle.js lab probe shop/api data/db --port 5432 --protocol tcp
+  node bin/brindle.js lab exec shop/frontend -- ip route
+  node bin/brindle.js lab matrix --port 80 --protocol tcp --expect
+  node bin/brindle.js lab workload add --node node-2 data/report --labels app=backup --serve 5432/tcp
+  node bin/brindle.js policy matrix --protocol TCP --port 5432
+  ip netns exec brl-${BRINDLE_LAB}-n-node-1 nft list table inet brindle   # the rules on node-1
+Tear down (removes every namespace, process and file of the lab):
+  node bin/brindle.js lab down
 EOF

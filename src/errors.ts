@@ -98,6 +98,8 @@ export class UsageError extends BrindleError {
 export class ExecError extends BrindleError {
   readonly exitCode: number | null;
   readonly stderr: string;
+  /** What the command printed before failing (CNI plugins report errors as JSON on stdout). */
+  stdout = '';
   constructor(message: string, exitCode: number | null, stderr: string, options?: { cause?: unknown }) {
     super('Exec', message, options);
     this.exitCode = exitCode;

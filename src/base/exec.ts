@@ -68,7 +68,9 @@ export class ProcessExec implements Exec {
         if (timedOut) return reject(new ExecError(`${shown}: timed out after ${opts.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`, null, stderr));
         if (code !== 0) {
           const why = stderr.trim().split('\n').slice(0, 5).join('; ') || (signal ? `killed by ${signal}` : `exit code ${code}`);
-          return reject(new ExecError(`${shown}${opts.netns ? ` (netns ${opts.netns})` : ''}: ${why}`, code, stderr));
+          const e = new ExecError(`${shown}${opts.netns ? ` (netns ${opts.netns})` : ''}: ${why}`, code, stderr);
+          e.stdout = stdout;
+          return reject(e);
         }
         resolve({ stdout, stderr });
       });

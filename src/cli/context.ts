@@ -18,6 +18,8 @@ export class CliContext {
   private store: Promise<Datastore> | undefined;
   datastoreUrl: string;
   datastoreOptions: DatastoreOptions = {};
+  /** Exit code of a command that succeeded but has something to say (`lab exec`, `lab matrix --expect`). */
+  exitCode = 0;
 
   constructor(
     readonly io: CliIO,

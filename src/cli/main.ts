@@ -6,6 +6,7 @@ import { register as registerAgent } from './commands/agent.js';
 import { register as registerFlows } from './commands/flows.js';
 import { register as registerIpam } from './commands/ipam.js';
 import { register as registerKubeControllers } from './commands/kube-controllers.js';
+import { register as registerLab } from './commands/lab.js';
 import { register as registerNode } from './commands/node.js';
 import { register as registerPolicy } from './commands/policy.js';
 import { register as registerReport } from './commands/report.js';
@@ -23,7 +24,7 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version exit 0; everything else commander reports is a usage error
@@ -66,6 +67,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerReport(program, ctx);
   registerUi(program, ctx);
   registerKubeControllers(program, ctx);
+  registerLab(program, ctx);
   // Subcommands inherit exit override and output settings.
   for (const sub of allCommands(program)) {
     sub.exitOverride();
