@@ -7,7 +7,7 @@
 #   ip netns exec NODE ctr-run.sh WORKDIR CONFDIR BINDIR ROOTFS NAME
 set -euo pipefail
 W=$1 CONF=$2 BIN=$3 ROOTFS=$4 NAME=$5
-mkdir -p "$W/opt/cni/bin" "$W/varlib" "$W/root" "$W/state"
+mkdir -p "$W/opt/cni/bin" "$W/varlib" "$W/root" "$W/state" "$W/runc"
 cp "$BIN"/brindle "$BIN"/brindle-ipam "$W/opt/cni/bin/"
 mount --bind "$CONF" /etc/cni/net.d
 mount --bind "$W/opt" /opt
@@ -31,6 +31,6 @@ containerd --config "$W/containerd.toml" >"$W/containerd.log" 2>&1 &
 CPID=$!
 trap 'kill $CPID 2>/dev/null; wait $CPID 2>/dev/null' EXIT
 for i in $(seq 100); do [ -S "$W/c.sock" ] && break; sleep 0.1; done
-ctr --address "$W/c.sock" -n brl run --rm --cni --env PATH=/bin --rootfs "$ROOTFS" "$NAME" sh -c \
+ctr --address "$W/c.sock" -n brl run --rm --cni --runc-root "$W/runc" --env PATH=/bin --rootfs "$ROOTFS" "$NAME" sh -c \
   'ip -4 -o addr show dev eth0; ip -4 route; echo up > /tmp/up; i=0; while [ ! -e /tmp/stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done'
 echo "ctr exited $?"
