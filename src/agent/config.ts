@@ -21,7 +21,18 @@ export interface AgentFlags {
   /** Where BGP password secrets are read from (`<dir>/<secret name>/<key>`). */
   bgpSecretsDir?: string;
   /** Flow logging: NFLOG rules (rate-limited) + ulogd2 collector writing to the flow store. */
-  flowLogs?: { ratePerSecond: number; burst: number; store: string };
+  flowLogs?: FlowLogFlags;
+}
+
+export interface FlowLogFlags {
+  ratePerSecond: number;
+  burst: number;
+  store: string;
+  /** Also ship records to Elasticsearch/OpenSearch at this URL (`_bulk` API). */
+  bulk?: string;
+  bulkIndex?: string;
+  /** Records an external sink (--flow-bulk) holds at most while its destination is down. */
+  buffer?: number;
 }
 
 export const DEFAULT_METRICS_PORT = 9091;
@@ -45,10 +56,29 @@ export function parseAgentFlags(o: Record<string, string | undefined>, datastore
   if (!ROUTING_MODES.includes(routing)) throw new UsageError(`--routing: ${o['routing']} is not one of ${ROUTING_MODES.join(', ')}`);
   const rate = o['flowLogRate'] === undefined ? 100 : Number(o['flowLogRate']);
   if (!Number.isInteger(rate) || rate < 1) throw new UsageError(`--flow-log-rate: ${o['flowLogRate']} is not a positive number of packets per second`);
-  const flowLogs = o['flowLogs'] ? { ratePerSecond: rate, burst: Math.max(5, Math.ceil(rate / 5)), store: o['flowStore'] ?? (datastore.startsWith('sqlite:') ? datastore.slice(7) : '/var/lib/brindle/flows.db') } : undefined;
+  const flowLogs = o['flowLogs'] ? parseFlowLogFlags(o, rate, datastore) : undefined;
   return {
     ...(flowLogs ? { flowLogs } : {}),
     routing, ...(o['bgpSecretsDir'] ? { bgpSecretsDir: o['bgpSecretsDir'] } : {}), node, datastore, runDir: o['runDir'] ?? runDirFor(node), metricsPort: port, logLevel: level, resyncIntervalMs: resync * 1000,
     ...(o['ip'] ? { ip: o['ip'] } : {}), ...(o['ip6'] ? { ip6: o['ip6'] } : {}), ...(asn !== undefined ? { as: asn } : {}),
+  };
+}
+
+function parseFlowLogFlags(o: Record<string, string | undefined>, rate: number, datastore: string): FlowLogFlags {
+  const bulk = o['flowBulk'];
+  if (bulk !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(bulk);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new UsageError(`--flow-bulk: ${bulk} is not an http(s) URL`);
+  }
+  const buffer = o['flowBuffer'] === undefined ? undefined : Number(o['flowBuffer']);
+  if (buffer !== undefined && (!Number.isInteger(buffer) || buffer < 1)) throw new UsageError(`--flow-buffer: ${o['flowBuffer']} is not a positive number of records`);
+  return {
+    ratePerSecond: rate, burst: Math.max(5, Math.ceil(rate / 5)), store: o['flowStore'] ?? (datastore.startsWith('sqlite:') ? datastore.slice(7) : '/var/lib/brindle/flows.db'),
+    ...(bulk !== undefined ? { bulk, bulkIndex: o['flowBulkIndex'] ?? 'brindle-flows' } : {}), ...(buffer !== undefined ? { buffer } : {}),
   };
 }

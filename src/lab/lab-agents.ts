@@ -8,19 +8,19 @@ import { isRunning, logTail, sleep, startDaemon } from './process-supervisor.js'
 
 /**
  * The node agents of a lab: `brindle agent --node NODE --datastore URL --run-dir DIR --ip IP --as
- * AS` inside each node's namespace, and readiness through the agent's status API on
+ * AS [--flow-logs …]` inside each node's namespace, and readiness through the agent's status API on
  * `<run-dir>/agent.sock` (`/readyz` answers 200 after its first in-sync apply).
  */
 
 export const LAB_AS_NUMBER = 64512;
 const READY_TIMEOUT_MS = 60_000;
 
-export function startAgent(node: LabNode, datastoreUrl: string, logDir: string): LabProcess {
+export function startAgent(node: LabNode, datastoreUrl: string, logDir: string, extraArgs: readonly string[] = []): LabProcess {
   mkdirSync(node.runDir, { recursive: true });
   return startDaemon({
     role: `agent:${node.name}`,
     cmd: process.execPath,
-    args: [BRINDLE_BIN, '--datastore', datastoreUrl, 'agent', '--node', node.name, '--run-dir', node.runDir, '--ip', `${node.ip}/${UNDERLAY_BITS}`, '--as', String(LAB_AS_NUMBER)],
+    args: [BRINDLE_BIN, '--datastore', datastoreUrl, 'agent', '--node', node.name, '--run-dir', node.runDir, '--ip', `${node.ip}/${UNDERLAY_BITS}`, '--as', String(LAB_AS_NUMBER), ...extraArgs],
     netns: node.netns,
     log: join(logDir, `agent-${node.name}.log`),
   });

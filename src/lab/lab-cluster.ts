@@ -7,6 +7,7 @@ import { ConflictError } from '../errors.js';
 import { BRINDLE_BIN } from './brindle-paths.js';
 import { startAgent, waitAgentsReady } from './lab-agents.js';
 import { bootstrapDatastore } from './lab-datastore-init.js';
+import { describeFlowLogs, flowLogAgentArgs, flowLogsDiffer, LAB_FLOW_SYSCTLS, labFlowLogs, type LabFlowLogOptions } from './lab-flow-logs.js';
 import { startLabEtcd, startNodeRelays, waitEtcdHealthy } from './lab-etcd.js';
 import { fabricNetns, nodeName, nodeNetns, underlayIp } from './lab-names.js';
 import { LabNetwork } from './lab-network.js';
@@ -20,7 +21,7 @@ import { waitBgpMesh } from './lab-routing.js';
  * `brindle lab up|down`: builds a whole cluster on one machine out of network namespaces (a fabric
  * bridge, N nodes with underlay addresses), a datastore (the lab's SQLite file, or a 3-member etcd
  * on loopback), the CNI configuration of each node and one agent per node (which runs BIRD or
- * VXLAN). `up` is idempotent: what exists and runs is kept, what is missing or dead is made again.
+ * VXLAN), with `flowLogs` recording flows on every node into one store. `up` is idempotent: what exists and runs is kept, what is missing or dead is made again.
  * `down` removes every process, namespace and file listed in the state, also after a crash, and
  * does nothing when there is nothing to remove.
  */
@@ -31,6 +32,8 @@ export interface LabUpOptions {
   datastore: DatastoreKind;
   /** false builds namespaces and the datastore only: no CNI configuration, no agents (tests of the lab itself). */
   agents?: boolean;
+  /** Agents record flows (`--flow-logs`) into one store for the whole lab. */
+  flowLogs?: LabFlowLogOptions;
 }
 
 export class LabCluster {
@@ -55,10 +58,11 @@ export class LabCluster {
         datastore: { kind: opts.datastore, url: opts.datastore === 'sqlite' ? `sqlite:${join(this.store.dir, 'brindle.db')}` : '' },
         nodes: [], namespaces: [], processes: [], workloads: [],
       };
+      if (opts.flowLogs && !state.flowLogs) state.flowLogs = labFlowLogs(opts.flowLogs, this.store.dir, state.datastore.url, state.datastore.kind);
       const save = () => this.store.save(state);
       mkdirSync(this.logDir, { recursive: true });
       save();
-      this.progress.note(`lab ${this.name}: ${opts.nodes} node(s), routing ${opts.routing}, datastore ${opts.datastore}; state in ${this.store.dir}`);
+      this.progress.note(`lab ${this.name}: ${opts.nodes} node(s), routing ${opts.routing}, datastore ${opts.datastore}, ${describeFlowLogs(state.flowLogs)}; state in ${this.store.dir}`);
 
       let etcdPorts: number[] = [];
       if (opts.datastore === 'etcd') etcdPorts = await this.progress.step('etcd: 3 members on 127.0.0.1', () => this.ensureEtcd(state, save));
@@ -83,6 +87,7 @@ export class LabCluster {
       // The first node's CNI install bundles the plugin the others copy; then all nodes at once.
       const buildNode = (node: LabNode) => this.progress.step(`node ${node.name}: namespace ${node.netns}, underlay ${node.ip}/24, forwarding on${opts.agents !== false ? ', CNI config' : ''}`, async () => {
         await this.network.ensureNode(node.netns, node.index, node.ip);
+        if (state.flowLogs) await this.exec.run('sysctl', ['-qw', ...Object.entries(LAB_FLOW_SYSCTLS).map(([k, v]) => `${k}=${v}`)], { netns: node.netns });
         if (opts.agents !== false) await this.installCni(node, state.datastore.url, nodes[0]!);
         if (etcdPorts.length > 0) this.ensureProcesses(state, save, `relay:`, `:${node.name}`, () => startNodeRelays(this.store.dir, node.name, node.netns, etcdPorts));
       });
@@ -97,7 +102,7 @@ export class LabCluster {
           let p = state.processes.find((x) => x.role === role && isRunning(x));
           if (!p) {
             state.processes = state.processes.filter((x) => x.role !== role);
-            p = startAgent(node, state.datastore.url, this.logDir);
+            p = startAgent(node, state.datastore.url, this.logDir, state.flowLogs ? flowLogAgentArgs(state.flowLogs) : []);
             state.processes.push(p);
             save();
           }
@@ -208,8 +213,8 @@ async function runBounded<T>(items: readonly T[], limit: number, fn: (x: T) => P
 }
 
 function checkSameShape(s: LabState, o: LabUpOptions): void {
-  const have = `${s.nodes.length || o.nodes} node(s), routing ${s.routing}, datastore ${s.datastore.kind}`;
-  if ((s.nodes.length > 0 && s.nodes.length !== o.nodes) || s.routing !== o.routing || s.datastore.kind !== o.datastore) {
+  const have = `${s.nodes.length || o.nodes} node(s), routing ${s.routing}, datastore ${s.datastore.kind}, ${describeFlowLogs(s.flowLogs)}`;
+  if ((s.nodes.length > 0 && s.nodes.length !== o.nodes) || s.routing !== o.routing || s.datastore.kind !== o.datastore || flowLogsDiffer(s.flowLogs, o.flowLogs)) {
     throw new ConflictError(`lab ${s.name} is already up with ${have}; run brindle lab down --name ${s.name} first, or pick another --name`);
   }
 }

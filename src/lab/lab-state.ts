@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError } from '../errors.js';
+import type { LabFlowLogs } from './lab-flow-logs.js';
 
 /**
  * The lab's state file, `<root>/<lab>/state.json`: every namespace, process and workload the lab
@@ -53,6 +54,8 @@ export interface LabState {
   createdAt: string;
   routing: Routing;
   datastore: { kind: DatastoreKind; url: string };
+  /** Set when the agents record flows (`lab up --flow-logs`). */
+  flowLogs?: LabFlowLogs;
   nodes: LabNode[];
   /** Every network namespace the lab made (or was about to make), in creation order. */
   namespaces: string[];

@@ -1,5 +1,6 @@
 import type { Exec } from '../base/exec.js';
 import { agentGet } from './lab-agents.js';
+import { describeFlowLogs, type LabFlowLogs } from './lab-flow-logs.js';
 import { workloadKey } from './lab-names.js';
 import { bgpSessions, type BgpSession } from './lab-routing.js';
 import type { LabState } from './lab-state.js';
@@ -23,6 +24,8 @@ export interface LabStatus {
   name: string;
   routing: string;
   datastore: string;
+  /** Present when the agents record flows: the store `brindle flows --flow-store` reads. */
+  flowLogs?: LabFlowLogs;
   nodes: NodeStatus[];
   workloads: { workload: string; node: string; ip?: string; netns: string; serve: string[]; labels: Record<string, string>; server: 'running' | 'stopped' | 'none' }[];
   stopped: string[];
@@ -44,11 +47,11 @@ export async function labStatus(exec: Exec, s: LabState): Promise<LabStatus> {
       server: (p ? (isRunning(p) ? 'running' : 'stopped') : 'none') as 'running' | 'stopped' | 'none',
     };
   });
-  return { name: s.name, routing: s.routing, datastore: s.datastore.url, nodes, workloads, stopped: s.processes.filter((p) => !isRunning(p)).map((p) => p.role) };
+  return { name: s.name, routing: s.routing, datastore: s.datastore.url, ...(s.flowLogs ? { flowLogs: s.flowLogs } : {}), nodes, workloads, stopped: s.processes.filter((p) => !isRunning(p)).map((p) => p.role) };
 }
 
 export function renderLabStatus(st: LabStatus): string {
-  const lines = [`Lab ${st.name}: ${st.nodes.length} node(s), routing ${st.routing}, datastore ${st.datastore}`, ''];
+  const lines = [`Lab ${st.name}: ${st.nodes.length} node(s), routing ${st.routing}, datastore ${st.datastore}${st.flowLogs ? `, ${describeFlowLogs(st.flowLogs)}, store ${st.flowLogs.store}` : ''}`, ''];
   lines.push(...table(['NODE', 'NAMESPACE', 'UNDERLAY', 'AGENT', st.routing === 'bgp' ? 'BGP SESSIONS' : 'ROUTING'], st.nodes.map((n) => [
     n.name, n.netns, n.ip, n.agent,
     st.routing === 'bgp' ? (n.bgp ? `${n.bgp.filter((b) => b.info.startsWith('Established')).length}/${n.bgp.length} Established` : '-') : 'vxlan',

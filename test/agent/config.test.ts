@@ -16,11 +16,18 @@ test('agent flags: everything given', () => {
   });
 });
 
+test('agent flags: flow logs with a _bulk sink and its buffer', () => {
+  const f = parseAgentFlags({ node: 'n', flowLogs: 'true', flowBulk: 'http://127.0.0.1:9200', flowBuffer: '20', flowStore: '/tmp/f.db' }, 'sqlite:/tmp/db');
+  assert.deepEqual(f.flowLogs, { ratePerSecond: 100, burst: 20, store: '/tmp/f.db', bulk: 'http://127.0.0.1:9200', bulkIndex: 'brindle-flows', buffer: 20 });
+  assert.equal(parseAgentFlags({ node: 'n', flowLogs: 'true' }, 'sqlite:/tmp/db').flowLogs?.store, '/tmp/db');
+});
+
 test('agent flags: bad values are usage errors naming the flag', () => {
   for (const [o, re] of [
     [{ node: 'Node_1' }, /--node/], [{ node: 'n', metricsPort: '70000' }, /--metrics-port/], [{ node: 'n', logLevel: 'loud' }, /--log-level/],
     [{ node: 'n', as: '0' }, /--as/], [{ node: 'n', resyncInterval: '-1' }, /--resync-interval/],
     [{ node: 'n', routing: 'ospf' }, /--routing/], [{ node: 'n', flowLogs: 'true', flowLogRate: '0' }, /--flow-log-rate/],
+    [{ node: 'n', flowLogs: 'true', flowBulk: 'ftp://x' }, /--flow-bulk/], [{ node: 'n', flowLogs: 'true', flowBuffer: '0' }, /--flow-buffer/],
   ] as const) {
     assert.throws(() => parseAgentFlags(o, 'memory:'), (e: unknown) => e instanceof UsageError && re.test((e as Error).message));
   }

@@ -13,7 +13,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import { ResourceClient } from '../../src/datastore/resource-client.js';
 import { probeMatrix } from '../../src/lab/conncheck.js';
-import { LabCluster } from '../../src/lab/lab-cluster.js';
+import { LabCluster, type LabUpOptions } from '../../src/lab/lab-cluster.js';
 import { matrixMembers } from '../../src/lab/lab-matrix.js';
 import { LabProgress } from '../../src/lab/lab-progress.js';
 import type { LabState, LabWorkload, Routing } from '../../src/lab/lab-state.js';
@@ -76,8 +76,8 @@ export class E2eLab {
     this.cluster = new LabCluster(this.exec, this.root, name, new LabProgress((l) => process.env['BRINDLE_E2E_VERBOSE'] ? console.error(l) : undefined));
   }
 
-  async up(nodes = 3): Promise<void> {
-    await this.cluster.up({ nodes, routing: this.routing, datastore: 'sqlite' });
+  async up(nodes = 3, extra: Pick<LabUpOptions, 'flowLogs'> = {}): Promise<void> {
+    await this.cluster.up({ nodes, routing: this.routing, datastore: 'sqlite', ...extra });
     this.ds = await this.cluster.datastore();
   }
 

@@ -144,3 +144,20 @@ test('lab state: atomic saves, a lock whose holder died is taken over', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('lab flow logs', () => {
+  test('settings become agent flags; the store is the lab datastore file or flows.db beside etcd', async () => {
+    const { flowLogAgentArgs, flowLogsDiffer, labFlowLogs } = await import('../../src/lab/lab-flow-logs.js');
+    const sq = labFlowLogs({ ratePerSecond: 20, bulk: 'http://127.0.0.1:9', buffer: 5 }, '/run/l/x', 'sqlite:/run/l/x/brindle.db', 'sqlite');
+    assert.deepEqual(sq, { ratePerSecond: 20, store: '/run/l/x/brindle.db', bulk: 'http://127.0.0.1:9', buffer: 5 });
+    assert.deepEqual(flowLogAgentArgs(sq), ['--flow-logs', '--flow-log-rate', '20', '--flow-store', '/run/l/x/brindle.db', '--flow-bulk', 'http://127.0.0.1:9', '--flow-buffer', '5']);
+    const et = labFlowLogs({}, '/run/l/y', '', 'etcd');
+    assert.deepEqual(flowLogAgentArgs(et), ['--flow-logs', '--flow-log-rate', '100', '--flow-store', '/run/l/y/flows.db']);
+    assert.equal(flowLogsDiffer(et, {}), false);
+    assert.equal(flowLogsDiffer(et, undefined), true);
+    assert.equal(flowLogsDiffer(undefined, {}), true);
+    assert.equal(flowLogsDiffer(sq, { ratePerSecond: 20, bulk: 'http://127.0.0.1:9' }), true);
+    assert.throws(() => labFlowLogs({ bulk: 'localhost:9200' }, '/d', 'sqlite:/d/b.db', 'sqlite'), /--flow-bulk/);
+    assert.throws(() => labFlowLogs({ ratePerSecond: 0 }, '/d', 'sqlite:/d/b.db', 'sqlite'), /--flow-log-rate/);
+  });
+});

@@ -21,6 +21,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--flow-logs', 'record flows: rules log to NFLOG (rate-limited), ulogd2 + conntrack events feed the flow store')
     .option('--flow-log-rate <n>', 'NFLOG packets per second per rule at most', '100')
     .option('--flow-store <path>', 'SQLite file for flow records (default: the embedded datastore file)')
+    .option('--flow-bulk <url>', 'with --flow-logs: also ship records to Elasticsearch/OpenSearch at URL (_bulk API); a destination that is down never stalls the agent')
+    .option('--flow-bulk-index <name>', 'index name prefix for --flow-bulk', 'brindle-flows')
+    .option('--flow-buffer <n>', 'records --flow-bulk buffers at most while its destination is slow or down (beyond: dropped, counted in brindle_flow_sink_dropped_records)', '50000')
     .action(async (o: Record<string, string | undefined>) => {
       const flags = parseAgentFlags(o, ctx.datastoreUrl);
       const ds = await ctx.datastore('write'); // the agent registers its Node

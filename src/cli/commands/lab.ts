@@ -35,17 +35,28 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--nodes <n>', 'number of nodes', '3')
     .option('--routing <mode>', 'bgp (BIRD full mesh) or vxlan', 'bgp')
     .option('--datastore <kind>', 'sqlite (a file in the lab directory) or etcd (3 members on 127.0.0.1)', 'sqlite')
-    .action(async (o: { name?: string; nodes: string; routing: string; datastore: string }) => {
+    .option('--flow-logs', 'agents record flows (NFLOG + conntrack via ulogd2) into one store: brindle flows shows every node')
+    .option('--flow-log-rate <n>', 'with --flow-logs: NFLOG packets per second per rule at most', '100')
+    .option('--flow-bulk <url>', 'with --flow-logs: agents also ship records to this _bulk URL (as seen from a node namespace)')
+    .option('--flow-buffer <n>', 'with --flow-bulk: records each agent buffers at most while the URL is down')
+    .action(async (o: { name?: string; nodes: string; routing: string; datastore: string; flowLogs?: boolean; flowLogRate: string; flowBulk?: string; flowBuffer?: string }) => {
       const nodes = Number(o.nodes);
       if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new UsageError(`--nodes must be a number 1-${MAX_NODES}, got "${o.nodes}"`);
       if (o.routing !== 'bgp' && o.routing !== 'vxlan') throw new UsageError(`--routing must be bgp or vxlan, got "${o.routing}"`);
       if (o.datastore !== 'sqlite' && o.datastore !== 'etcd') throw new UsageError(`--datastore must be sqlite or etcd, got "${o.datastore}"`);
+      if (!o.flowLogs && (o.flowBulk !== undefined || o.flowBuffer !== undefined)) throw new UsageError('--flow-bulk and --flow-buffer need --flow-logs');
+      const num = (v: string, flag: string) => {
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a positive number, got "${v}"`);
+        return Number(v);
+      };
+      const flowLogs = o.flowLogs ? { ratePerSecond: num(o.flowLogRate, '--flow-log-rate'), ...(o.flowBulk ? { bulk: o.flowBulk } : {}), ...(o.flowBuffer ? { buffer: num(o.flowBuffer, '--flow-buffer') } : {}) } : undefined;
       const c = cluster(o);
       const t = Date.now();
-      const s = await c.up({ nodes, routing: o.routing as Routing, datastore: o.datastore as DatastoreKind });
+      const s = await c.up({ nodes, routing: o.routing as Routing, datastore: o.datastore as DatastoreKind, ...(flowLogs ? { flowLogs } : {}) });
+      const flowsLine = s.flowLogs ? `  brindle flows${s.datastore.kind === 'sqlite' ? '' : ` --flow-store ${s.flowLogs.store}`} --last 20   # flows recorded on every node\n` : '';
       ctx.out(`Lab ${s.name} is up (${((Date.now() - t) / 1000).toFixed(1)} s): ${s.nodes.length} node(s), routing ${s.routing}.\n` +
         `  export BRINDLE_DATASTORE=${s.datastore.url}   # for brindle apply/get/policy …\n` +
-        `  brindle lab workload add --node node-1 x/a --serve 80/tcp   then   brindle lab matrix --port 80 --protocol tcp\n` +
+        `  brindle lab workload add --node node-1 x/a --serve 80/tcp   then   brindle lab matrix --port 80 --protocol tcp\n` + flowsLine +
         `  brindle lab down${s.name === DEFAULT_LAB_NAME ? '' : ` --name ${s.name}`}`);
     });
 
