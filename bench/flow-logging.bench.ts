@@ -1,24 +1,35 @@
 /**
- * Flow logging costs (needs root, nft, ulogd, socat; otherwise reports itself skipped):
+ * Flow logging costs (needs root, nft, ulogd, conntrack; otherwise reports itself skipped):
  *  - storage: bytes of the SQLite flow store per million records (written in batches, as the
- *    pipeline does) and the write rate;
- *  - CPU: new TCP connections per second between two namespaces for a few seconds, with the node's
- *    rules logging (rate-limited NFLOG on new connections, conntrack DESTROY events) and
- *    `brindle flows collect` recording every connection, against the same rules without logging and
- *    no collector. Reports the achieved rates and the collector's + ulogd's CPU (user+system) per
- *    second of load, and CPU per 1,000 connections.
+ *    pipeline does), and the write rate; plus the bytes per record the real agent wrote below;
+ *  - CPU: the real agent (`brindle agent`, in a node namespace with two workloads web → db and a
+ *    policy allowing TCP 8090) while web opens as many short TCP connections as this machine
+ *    manages (the new-connection generator of agent-dataplane.bench, several processes), once with
+ *    `--flow-logs` and once without, in one run: connections/s achieved, CPU (utime+stime of the
+ *    agent, with its reaped children such as `conntrack -L` and `nft`, and of ulogd) as % of a core
+ *    over the window, CPU per 1,000 connections, the figure scaled to 10,000 connections/s, and the
+ *    on/off ratio. Kernel work (NFLOG, conntrack events) runs in softirq and is in no process's CPU;
+ *  - latency: a denied and an allowed connection → its record visible to `brindle flows` (the
+ *    store query it runs), median of a few.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteFlowStore } from '../src/flows/flow-store.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareResource } from '../src/api/prepare.js';
+import type { Resource } from '../src/api/types.js';
+import { openDatastore } from '../src/datastore/open.js';
+import { ResourceClient } from '../src/datastore/resource-client.js';
 import type { FlowRecord } from '../src/flows/flow-record.js';
-import { encodeRuleId } from '../src/flows/rule-id.js';
-import type { BenchRow } from './table.js';
+import { SqliteFlowStore } from '../src/flows/flow-store.js';
+import { BenchNet, sh } from './agent/netns.js';
+import { endpoint, profile } from './agent/scenario.js';
+import { percentiles, type BenchRow } from './table.js';
 
-const BIN = join(process.cwd(), 'bin', 'brindle.js');
-const SECONDS = Number(process.env['FLOW_BENCH_SECONDS'] ?? 8);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BIN = join(HERE, '..', '..', 'bin', 'brindle.js');
 
 function storage(): BenchRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'brl-flowbench-'));
@@ -51,97 +62,187 @@ function storage(): BenchRow[] {
   }
 }
 
-const cpuOf = (pid: number): number => {
+/** utime+stime (+ cutime+cstime: children it waited for) of a process, in seconds. */
+const cpuOf = (pid: number, children = false): number => {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (100/s)
+    const t = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+    return t / 100; // clock ticks (100/s)
   } catch {
     return 0;
   }
 };
 
-const CLIENT = `
-const net = require('node:net'); const end = Date.now() + ${SECONDS * 1000}; let n = 0, err = 0, live = 0;
-function one() { if (Date.now() > end) { if (live === 0) { console.log(JSON.stringify({ n, err })); } return; }
-  live++; const s = net.connect(5001, '10.98.0.2'); s.on('error', () => { err++; }); s.on('close', () => { live--; n++; one(); }); s.resume(); }
-for (let i = 0; i < 64; i++) one();`;
-const SERVER = `require('node:net').createServer((s) => { s.on('error', () => {}); s.end(); }).listen(5001, '10.98.0.2');`;
+const WINDOW = Number(process.env['FLOW_BENCH_SECONDS'] ?? 10);
+const CLIENTS = Number(process.env['FLOW_BENCH_CLIENTS'] ?? 2);
+const DRAIN_MS = 8_000;
 
-async function connRun(logging: boolean): Promise<{ rate: number; cpu: number; errors: number }> {
-  const tag = `${process.pid % 10000}${logging ? 'l' : 'n'}`;
-  const a = `brl-ba${tag}`;
-  const b = `brl-bb${tag}`;
+interface CpuRun {
+  rate: number;
+  failed: number;
+  agentCpu: number;
+  ulogdCpu: number;
+  records?: number;
+  /** Lines of ulogd's log that report lost netlink messages. */
+  ulogdLosses?: number;
+  storeBytes?: number;
+  deniedLatency?: number[];
+  allowedLatency?: number[];
+}
+
+const allowWebToDb = (): Resource => prepareResource({
+  apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'db-from-web' },
+  spec: { order: 10, selector: "app == 'db'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "app == 'web'" }, destination: { ports: [8090] } }] },
+});
+
+/** One TCP connect from the workload; prints the epoch ms it was sent and whether it connected. */
+const ONE_CONNECT = (ip: string, port: number) => `const s = require('node:net').connect(${port}, '${ip}'); const t = Date.now();
+const out = (ok) => { console.log(JSON.stringify({ t, ok })); s.destroy(); process.exit(0); };
+s.on('connect', () => { s.end(); s.on('close', () => out(true)); }); s.on('error', () => out(false)); setTimeout(() => out(false), 1500);`;
+
+async function agentRun(logging: boolean): Promise<CpuRun> {
+  const net = new BenchNet(logging ? 'l' : 'n');
   const dir = mkdtempSync(join(tmpdir(), 'brl-flowbench-'));
-  const procs: number[] = [];
-  const run = (args: string[], input?: string) => execFileSync(args[0]!, args.slice(1), { input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const url = `sqlite:${join(dir, 'db.sqlite')}`;
+  const flowDb = join(dir, 'flows.db');
+  const ds = await openDatastore(url);
+  let agentPid = 0;
   try {
-    run(['ip', 'netns', 'add', a]);
-    run(['ip', 'netns', 'add', b]);
-    run(['ip', '-n', a, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', b]);
-    run(['ip', '-n', a, 'addr', 'add', '10.98.0.1/24', 'dev', 'va']);
-    run(['ip', '-n', b, 'addr', 'add', '10.98.0.2/24', 'dev', 'vb']);
-    for (const [ns, d] of [[a, 'va'], [b, 'vb']]) for (const l of [d!, 'lo']) run(['ip', '-n', ns!, 'link', 'set', l, 'up']);
-    run(['ip', 'netns', 'exec', b, 'sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_timeout_time_wait=1']);
-    const prefix = encodeRuleId({ verdict: 'allowed', direction: 'ingress', policy: { kind: 'policy', tier: 'default', namespace: 'b', name: 'allow', ruleIndex: 0 } });
-    const log = logging ? `tcp dport 5001 ct state new limit rate 100/second burst 20 packets log group 21 prefix "${prefix}"\n` : '';
-    run(['ip', 'netns', 'exec', b, 'nft', '-f', '-'], `table inet brindle {\n chain input {\n type filter hook input priority 0; policy accept;\n ct state established,related accept\n ${log} tcp dport 5001 counter accept\n }\n}\n`);
-    const server = spawn('ip', ['netns', 'exec', b, process.execPath, '-e', SERVER], { stdio: 'ignore' });
-    procs.push(server.pid!);
-    let collector: ReturnType<typeof spawn> | undefined;
+    const web = { iface: 'calibeef00011', ip: '10.68.0.1' };
+    const db = { iface: 'calibeef00012', ip: '10.68.0.2' };
+    const [wWeb, wDb] = [net.workload(0, web.iface, web.ip), net.workload(1, db.iface, db.ip)];
+    const client = new ResourceClient(ds);
+    for (const r of [profile(), endpoint('web', web.iface, web.ip, { app: 'web' }), endpoint('db', db.iface, db.ip, { app: 'db' }), allowWebToDb()]) await client.apply(r);
+    // Ended connections reach conntrack DESTROY (the allowed records) 1 s after close, not 120 s.
+    sh(['ip', 'netns', 'exec', net.node, 'sysctl', '-qw', 'net.netfilter.nf_conntrack_tcp_timeout_time_wait=1']);
+    sh(['ip', 'netns', 'exec', wWeb, 'sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.ip_local_port_range=10000 65000']);
+    const agent = net.spawn(net.node, [process.execPath, BIN, 'agent', '--node', 'node1', '--datastore', url, '--run-dir', join(dir, 'run'), '--metrics-port', '0', '--log-level', 'error', '--resync-interval', '0',
+      ...(logging ? ['--flow-logs', '--flow-store', flowDb] : [])]);
+    agentPid = agent.pid!;
+    await until('agent ready', () => getReady(join(dir, 'run', 'agent.sock')), 120_000);
+    net.spawn(wDb, [process.execPath, join(HERE, 'agent', 'tcp-sink.js'), '8090']);
+    const ulogdPid = () => Number(spawnSync('pgrep', ['-P', String(agentPid), '-x', 'ulogd']).stdout.toString().trim().split('\n')[0] || 0);
+    if (logging) await until('ulogd running', () => ulogdPid() > 0, 20_000);
+    await until('web reaches db', () => JSON.parse(sh(['ip', 'netns', 'exec', wWeb, process.execPath, '-e', ONE_CONNECT(db.ip, 8090)])).ok === true, 20_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const u = ulogdPid();
+    const a0 = cpuOf(agentPid, true);
+    const u0 = u ? cpuOf(u) : 0;
+    const outs = await Promise.all(Array.from({ length: CLIENTS }, () => new Promise<string>((resolve) => {
+      const p = net.spawn(wWeb, [process.execPath, join(HERE, 'agent', 'conn-rate.js'), db.ip, '8090', String(WINDOW)], 'pipe');
+      let out = '';
+      p.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      p.on('exit', () => resolve(out));
+    })));
+    // What the window's connections cost the agent includes their conntrack ends after it (up to
+    // TIME_WAIT 1 s + a conntrack sweep 5 s + an aggregation interval 5 s later): with logging on,
+    // until the store stops growing for longer than an interval (bounded).
+    await new Promise((r) => setTimeout(r, DRAIN_MS));
     if (logging) {
-      const env = { ...process.env, BRINDLE_DATASTORE: `sqlite:${join(dir, 'b.db')}` };
-      execFileSync(process.execPath, [BIN, 'apply', '-f', '-'], { env, input: 'apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: kns.bench}\nspec: {}\n' });
-      collector = spawn(process.execPath, [BIN, 'flows', 'collect', '--node', 'bench', '--netns', b, '--run-dir', join(dir, 'run'), '--interval', '1000'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      procs.push(collector.pid!);
-      await new Promise<void>((resolve, reject) => {
-        let err = '';
-        const t = setTimeout(() => reject(new Error(`collector did not start: ${err}`)), 20_000);
-        collector!.stderr!.on('data', (d: Buffer) => {
-          err += d.toString();
-          if (err.includes('collecting flows')) {
-            clearTimeout(t);
-            resolve();
-          }
-        });
-      });
+      const store = new SqliteFlowStore(flowDb);
+      let [last, stableSince] = [store.count(), Date.now()];
+      const deadline = Date.now() + 40_000;
+      while (Date.now() - stableSince < 6_000 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        const c = store.count();
+        if (c !== last) [last, stableSince] = [c, Date.now()];
+      }
+      await store.close();
     }
-    await new Promise((r) => setTimeout(r, 500));
-    const pids = () => (collector ? [collector.pid!, ...spawnSync('pgrep', ['-P', String(collector.pid)]).stdout.toString().split('\n').filter(Boolean).map(Number)] : []);
-    const watched = pids();
-    const cpu0 = watched.reduce((s, p) => s + cpuOf(p), 0);
-    const out = execFileSync('ip', ['netns', 'exec', a, process.execPath, '-e', CLIENT], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
-    await new Promise((r) => setTimeout(r, 2_500)); // conntrack ends of the last connections
-    const cpu = watched.reduce((s, p) => s + cpuOf(p), 0) - cpu0;
-    const { n, err } = JSON.parse(out) as { n: number; err: number };
-    return { rate: n / SECONDS, cpu: cpu / SECONDS, errors: err };
-  } finally {
-    for (const p of procs.reverse()) {
+    const agentCpu = (cpuOf(agentPid, true) - a0) / WINDOW;
+    const ulogdCpu = u ? (cpuOf(u) - u0) / WINDOW : 0;
+    const results = outs.map((o) => JSON.parse(o.trim().split('\n').pop()!) as { perSecond: number; failed: number });
+    const run: CpuRun = { rate: results.reduce((s, r) => s + r.perSecond, 0), failed: results.reduce((s, r) => s + r.failed, 0), agentCpu, ulogdCpu };
+    if (logging) {
+      const ulogdLog = join(dir, 'run', 'flows', 'ulogd.log');
+      run.ulogdLosses = existsSync(ulogdLog) ? readFileSync(ulogdLog, 'utf8').split('\n').filter((l) => /ENOBUFS|lost|losing|overrun|No buffer/i.test(l)).length : 0;
+    }
+    if (logging) {
+      const store = new SqliteFlowStore(flowDb);
       try {
-        process.kill(p, 'SIGTERM');
-      } catch {
-        // gone
+        run.records = store.count();
+        run.storeBytes = ['flows.db', 'flows.db-wal'].reduce((s, f) => s + (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0), 0);
+        run.deniedLatency = [];
+        run.allowedLatency = [];
+        for (let i = 0; i < 4; i++) {
+          for (const [port, list, verdict] of [[8091, run.deniedLatency, 'denied'], [8090, run.allowedLatency, 'allowed']] as const) {
+            const after = store.lastId();
+            const { t } = JSON.parse(sh(['ip', 'netns', 'exec', wWeb, process.execPath, '-e', ONE_CONNECT(db.ip, port)])) as { t: number };
+            const deadline = Date.now() + 30_000;
+            for (;;) {
+              if (store.query({ verdict }, { afterId: after }).some((f) => f.record.dstPort === port)) {
+                list.push(Date.now() - t);
+                break;
+              }
+              if (Date.now() > deadline) break;
+              await new Promise((r) => setTimeout(r, 25));
+            }
+          }
+        }
+      } finally {
+        await store.close();
       }
     }
+    return run;
+  } finally {
+    if (agentPid) spawnSync('kill', ['-TERM', String(agentPid)]);
     await new Promise((r) => setTimeout(r, 1_000));
-    spawnSync('ip', ['netns', 'del', a]);
-    spawnSync('ip', ['netns', 'del', b]);
+    await ds.close();
+    net.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function getReady(sock: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: sock, path: '/readyz', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if (await cond()) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bench: timed out waiting for ${what}`);
+}
+
 export async function run(): Promise<BenchRow[]> {
   const rows = storage();
-  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v ulogd && command -v nft']).status !== 0) {
-    rows.push({ bench: 'flow-logging', metric: 'connection-rate cost', value: NaN, unit: '', note: 'skipped: needs root, nft and ulogd' });
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v ulogd && command -v nft && command -v conntrack']).status !== 0) {
+    rows.push({ bench: 'flow-logging', metric: 'connection-rate cost', value: NaN, unit: '', note: 'skipped: needs root, nft, ulogd and conntrack' });
     return rows;
   }
-  const off = await connRun(false);
-  const on = await connRun(true);
+  const off = await agentRun(false);
+  const on = await agentRun(true);
+  const pct = (x: number) => x * 100;
+  const perK = (cpu: number, rate: number) => (cpu / rate) * 1000 * 1000; // ms of CPU per 1,000 connections
+  const onCpu = on.agentCpu + on.ulogdCpu;
+  const b = 'flow-logging agent';
+  const med = (xs: number[] | undefined) => (xs && xs.length ? percentiles(xs).median : NaN);
   rows.push(
-    { bench: 'flow-logging', metric: 'new TCP connections/s, logging off', value: off.rate, unit: 'conn/s', note: `${SECONDS} s, 64 concurrent` },
-    { bench: 'flow-logging', metric: 'new TCP connections/s, logging on', value: on.rate, unit: 'conn/s', note: `ratio ${(on.rate / off.rate).toFixed(2)}` },
-    { bench: 'flow-logging', metric: 'collector + ulogd CPU at that rate', value: on.cpu * 100, unit: '% of a core' },
-    { bench: 'flow-logging', metric: 'collector + ulogd CPU per 1,000 connections', value: (on.cpu / on.rate) * 1000 * 1000, unit: 'ms' },
+    { bench: b, metric: 'new TCP connections/s, logging off', value: off.rate, unit: 'conn/s', note: `${WINDOW} s, ${CLIENTS}x8 concurrent${off.failed ? `, ${off.failed} failed` : ''}` },
+    { bench: b, metric: 'new TCP connections/s, logging on', value: on.rate, unit: 'conn/s', note: `${(100 * on.rate / off.rate).toFixed(0)} % of off${on.failed ? `, ${on.failed} failed` : ''}` },
+    { bench: b, metric: 'agent CPU, logging off', value: pct(off.agentCpu), unit: '% of a core' },
+    { bench: b, metric: 'agent CPU, logging on', value: pct(on.agentCpu), unit: '% of a core' },
+    { bench: b, metric: 'ulogd CPU, logging on', value: pct(on.ulogdCpu), unit: '% of a core' },
+    { bench: b, metric: 'agent + ulogd CPU on / agent CPU off', value: onCpu / Math.max(off.agentCpu, 0.001), unit: 'x', note: `at ${on.rate.toFixed(0)} vs ${off.rate.toFixed(0)} conn/s` },
+    { bench: b, metric: 'flow logging CPU per 1,000 connections', value: perK(onCpu - off.agentCpu * (on.rate / Math.max(off.rate, 1)), on.rate), unit: 'ms', note: 'on minus off (scaled to the same rate)' },
+    { bench: b, metric: 'flow logging CPU at 10,000 conn/s (scaled)', value: pct(((onCpu / on.rate) - (off.agentCpu / Math.max(off.rate, 1))) * 10_000), unit: '% of a core', note: 'linear from the achieved rate' },
+    { bench: b, metric: 'records stored', value: on.records ?? NaN, unit: 'records', note: `${((on.records ?? 0) / (on.rate * WINDOW) * 100).toFixed(0)} % of the connections; ulogd reported netlink losses ${on.ulogdLosses ?? 0} time(s)` },
+    { bench: b, metric: 'store size per 1M records (real agent)', value: ((on.storeBytes ?? 0) / Math.max(on.records ?? 1, 1)), unit: 'MB', note: 'bytes per record = MB per million' },
+    { bench: b, metric: 'denied packet → in brindle flows (median)', value: med(on.deniedLatency), unit: 'ms', note: `${on.deniedLatency?.length ?? 0} samples: ${(on.deniedLatency ?? []).join(', ')}` },
+    { bench: b, metric: 'allowed connection → in brindle flows (median)', value: med(on.allowedLatency), unit: 'ms', note: `${on.allowedLatency?.length ?? 0} samples: ${(on.allowedLatency ?? []).join(', ')}` },
   );
   return rows;
 }

@@ -43,9 +43,14 @@ export function renderUlogdConfig(o: UlogdConfigOptions): string {
     '',
     ...json('allow5'),
   ];
-  if (o.conntrack !== false) lines.push('[ct1]', 'hash_enable=0', 'event_mask=0x00000004', '', ...json('ct3'));
+  // Thousands of connections ending per second overflow the default netlink receive buffer
+  // (ulogd: "We are losing events"): start at 16 MiB, ulogd doubles it on ENOBUFS up to 64 MiB.
+  if (o.conntrack !== false) lines.push('[ct1]', 'hash_enable=0', 'event_mask=0x00000004', `netlink_socket_buffer_size=${NETLINK_BUFFER}`, `netlink_socket_buffer_maxsize=${NETLINK_BUFFER_MAX}`, '', ...json('ct3'));
   return lines.join('\n');
 }
+
+const NETLINK_BUFFER = 16 << 20;
+const NETLINK_BUFFER_MAX = 64 << 20;
 
 /** Per-namespace sysctls conntrack accounting needs (byte/packet counts and start/end times). */
 export const CONNTRACK_SYSCTLS: Record<string, string> = {
