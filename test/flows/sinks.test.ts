@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { ManualClock } from '../../src/base/clock.js';
 import { BufferedSink } from '../../src/flows/buffered-sink.js';
 import { BulkHttpSink } from '../../src/flows/bulk-http-sink.js';
 import { parsePeerFilter, parseSince } from '../../src/flows/flow-filter.js';
-import type { FlowRecord } from '../../src/flows/flow-record.js';
+import { flowToJson, type FlowRecord } from '../../src/flows/flow-record.js';
 import type { FlowSink } from '../../src/flows/flow-sink.js';
 import { SqliteFlowStore } from '../../src/flows/flow-store.js';
 import { JsonLinesSink } from '../../src/flows/jsonl-sink.js';
@@ -78,6 +79,40 @@ describe('SqliteFlowStore', () => {
     assert.equal(s.count(), 6);
     await s.close();
     assert.ok(parseSince('5m', 600_000) === 300_000);
+  });
+});
+
+describe('SqliteFlowStore label sets', () => {
+  test('stored once, referenced from records; records (and flows -o json) read back identical; rows with inline labels still read', async () => {
+    const path = join(dir, 'labels.db');
+    const s = new SqliteFlowStore(path);
+    const shared = { app: 'web', tier: 'frontend', 'projectcalico.org/namespace': 'prod' };
+    const records = Array.from({ length: 50 }, (_, i) => rec(i, {
+      src: { ip: '10.99.0.1', kind: 'workload', namespace: 'prod', name: 'client', labels: shared },
+      dst: i % 2 ? { ip: '10.99.0.2', kind: 'workload', namespace: 'prod', name: 'db', labels: { app: 'db', pci: 'true' } } : { ip: '198.51.100.1', kind: 'external' },
+    }));
+    s.writeSync(records.slice(0, 25));
+    s.writeSync(records.slice(25));
+    const db = new Database(path, { readonly: true });
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM flow_labels').get() as { n: number }).n, 2, 'two distinct label sets');
+    const raw = (db.prepare('SELECT record FROM flow_records ORDER BY id LIMIT 2').all() as { record: string }[]).map((r) => r.record);
+    assert.ok(raw.every((t) => !t.includes('"frontend"')), 'no labels inline');
+    // A row as written before label sets existed (labels inline).
+    const legacy = rec(99, { src: { ip: '10.99.0.9', kind: 'workload', namespace: 'old', name: 'legacy', labels: { app: 'legacy' } } });
+    db.close();
+    const w = new Database(path);
+    w.prepare('INSERT INTO flow_records (node, end_ms, verdict, record) VALUES (?, ?, ?, ?)').run(legacy.node, legacy.end, legacy.verdict, JSON.stringify(legacy));
+    w.close();
+    await s.close();
+    // Another process (a fresh store on the same file) reads them back.
+    const r = new SqliteFlowStore(path);
+    const got = r.query({}).map((f) => f.record);
+    assert.deepEqual(got, [...records, legacy]);
+    assert.deepEqual(got.map((x) => JSON.stringify(flowToJson(x))), [...records, legacy].map((x) => JSON.stringify(flowToJson(x))));
+    assert.equal(r.query({ from: parsePeerFilter('tier == "frontend"'), to: parsePeerFilter('pci == "true"') }).length, 25, 'selector filters see the labels');
+    got[0]!.src.labels!['app'] = 'changed';
+    assert.equal(r.query({}, { limit: 51 })[0]!.record.src.labels!['app'], 'web', 'each read gets its own labels object');
+    await r.close();
   });
 });
 
