@@ -15,14 +15,16 @@ CREATE TABLE IF NOT EXISTS flow_records (
   record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flow_records_end ON flow_records(end_ms);
-CREATE TABLE IF NOT EXISTS flow_labels (
+CREATE TABLE IF NOT EXISTS flow_parts (
   hash TEXT PRIMARY KEY,
-  labels TEXT NOT NULL
+  part TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
 
-/** A peer as stored: its labels replaced by `lh`, the key of the label set in flow_labels. */
-type StoredPeer = Omit<FlowPeer, 'labels'> & { labels?: Record<string, string>; lh?: string };
+/** A part of a record stored once: `{"$": hash}` in the record, the JSON in flow_parts. */
+type PartRef = { $: string };
+/** Distinct parts remembered per store object, at most (then forgotten and re-checked). */
+const MAX_KNOWN_PARTS = 100_000;
 
 export interface StoredFlow {
   id: number;
@@ -35,21 +37,21 @@ export interface StoredFlow {
  * columns queries narrow on (end time, verdict, node); the rest of a filter runs on the decoded
  * record. `prune` enforces retention. Several nodes may write one file (WAL, busy timeout).
  *
- * Label sets are stored once: a peer's `labels` become `lh`, a content hash keying the table
- * `flow_labels` (INSERT OR IGNORE, so writers never conflict), and are put back on read. Rows
- * written before that (labels inline) read as they always did: no migration. Label sets are few
- * (one per distinct workload labelling) and are kept when records are pruned.
+ * Identities and deciders are stored once: a peer that carries labels (a workload, host endpoint
+ * or network set: its address, names and labels) and the deciding policy become `{"$": hash}`, a
+ * content hash keying the table `flow_parts` (INSERT OR IGNORE, so writers never conflict), and are
+ * put back on read, byte for byte. Rows written before that (everything inline) read as they always
+ * did: no migration. External peers stay inline (their addresses are unbounded). Parts are few
+ * (one per endpoint identity and per rule) and are kept when records are pruned.
  */
 export class SqliteFlowStore implements FlowSink {
   readonly name: string;
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
-  private readonly insertLabels: Database.Statement;
-  private readonly selectLabels: Database.Statement;
-  /** Label objects already hashed (the flow context hands out one object per endpoint). */
-  private readonly hashOf = new WeakMap<Record<string, string>, string>();
-  /** Label sets known to be in flow_labels (written or read), by hash. */
-  private readonly labelsByHash = new Map<string, Record<string, string>>();
+  private readonly insertPart: Database.Statement;
+  private readonly selectPart: Database.Statement;
+  /** Hashes known to be in flow_parts, with their JSON. */
+  private readonly parts = new Map<string, string>();
 
   constructor(readonly path: string, readonly retentionMs = 7 * 86400_000) {
     this.name = `sqlite:${path}`;
@@ -59,48 +61,48 @@ export class SqliteFlowStore implements FlowSink {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     this.insert = this.db.prepare('INSERT INTO flow_records (node, end_ms, verdict, record) VALUES (?, ?, ?, ?)');
-    this.insertLabels = this.db.prepare('INSERT OR IGNORE INTO flow_labels (hash, labels) VALUES (?, ?)');
-    this.selectLabels = this.db.prepare('SELECT labels FROM flow_labels WHERE hash = ?');
+    this.insertPart = this.db.prepare('INSERT OR IGNORE INTO flow_parts (hash, part) VALUES (?, ?)');
+    this.selectPart = this.db.prepare('SELECT part FROM flow_parts WHERE hash = ?');
   }
 
-  private storedPeer(p: FlowPeer): StoredPeer {
-    if (!p.labels || Object.keys(p.labels).length === 0) return p;
-    let h = this.hashOf.get(p.labels);
-    if (h === undefined) {
-      const text = JSON.stringify(p.labels);
-      // Of the text as written (key order included), so a record reads back exactly as it came.
-      h = createHash('sha256').update(text).digest('base64url').slice(0, 16);
-      this.hashOf.set(p.labels, h);
-      if (!this.labelsByHash.has(h)) {
-        this.insertLabels.run(h, text);
-        this.labelsByHash.set(h, JSON.parse(text) as Record<string, string>);
-      }
+  /** The reference to `value` in flow_parts (written there unless already known). */
+  private ref(value: object): PartRef {
+    const text = JSON.stringify(value);
+    const h = createHash('sha256').update(text).digest('base64url').slice(0, 16);
+    if (!this.parts.has(h)) {
+      if (this.parts.size >= MAX_KNOWN_PARTS) this.parts.clear();
+      this.insertPart.run(h, text);
+      this.parts.set(h, text);
     }
-    const { labels: _labels, ...rest } = p;
-    return { ...rest, lh: h };
+    return { $: h };
   }
 
-  private peerOf(p: StoredPeer): FlowPeer {
-    if (p.lh === undefined) return p as FlowPeer;
-    let labels = this.labelsByHash.get(p.lh);
-    if (!labels) {
-      const row = this.selectLabels.get(p.lh) as { labels: string } | undefined;
-      labels = row ? (JSON.parse(row.labels) as Record<string, string>) : {};
-      if (row) this.labelsByHash.set(p.lh, labels);
+  /** The value a reference stands for (a fresh object per call: callers may change it). */
+  private deref<T>(v: T | PartRef): T {
+    if (typeof v !== 'object' || v === null || !('$' in v) || Object.keys(v).length !== 1) return v as T;
+    const h = (v as PartRef).$;
+    let text = this.parts.get(h);
+    if (text === undefined) {
+      text = (this.selectPart.get(h) as { part: string } | undefined)?.part;
+      if (text === undefined) throw new Error(`flow store ${this.path}: record refers to part ${h}, which is missing`);
+      if (this.parts.size >= MAX_KNOWN_PARTS) this.parts.clear();
+      this.parts.set(h, text);
     }
-    const { lh: _lh, ...rest } = p;
-    // A copy per record: callers may change what they get.
-    return { ...rest, labels: { ...labels } };
+    return JSON.parse(text) as T;
+  }
+
+  private peerRef(p: FlowPeer): FlowPeer | PartRef {
+    return p.labels && Object.keys(p.labels).length > 0 ? this.ref(p) : p;
   }
 
   /** The row text of a record. */
   private encode(r: FlowRecord): string {
-    return JSON.stringify({ ...r, src: this.storedPeer(r.src), dst: this.storedPeer(r.dst) });
+    return JSON.stringify({ ...r, src: this.peerRef(r.src), dst: this.peerRef(r.dst), policy: this.ref(r.policy) });
   }
 
   private decode(text: string): FlowRecord {
-    const r = JSON.parse(text) as FlowRecord & { src: StoredPeer; dst: StoredPeer };
-    return { ...r, src: this.peerOf(r.src), dst: this.peerOf(r.dst) };
+    const r = JSON.parse(text) as FlowRecord;
+    return { ...r, src: this.deref(r.src), dst: this.deref(r.dst), policy: this.deref(r.policy) };
   }
 
   /** Writes a batch in one transaction. */
@@ -108,7 +110,13 @@ export class SqliteFlowStore implements FlowSink {
     const tx = this.db.transaction((rs: readonly FlowRecord[]) => {
       for (const r of rs) this.insert.run(r.node, r.end, r.verdict, this.encode(r));
     });
-    tx(records);
+    try {
+      tx(records);
+    } catch (err) {
+      // Parts of a rolled-back batch are not in the table: forget what this batch taught.
+      this.parts.clear();
+      throw err;
+    }
   }
 
   async write(records: readonly FlowRecord[]): Promise<void> {

@@ -82,8 +82,8 @@ describe('SqliteFlowStore', () => {
   });
 });
 
-describe('SqliteFlowStore label sets', () => {
-  test('stored once, referenced from records; records (and flows -o json) read back identical; rows with inline labels still read', async () => {
+describe('SqliteFlowStore identities and deciders', () => {
+  test('labelled peers and policies stored once, referenced from records; records (and flows -o json) read back identical; rows with inline labels still read', async () => {
     const path = join(dir, 'labels.db');
     const s = new SqliteFlowStore(path);
     const shared = { app: 'web', tier: 'frontend', 'projectcalico.org/namespace': 'prod' };
@@ -94,9 +94,10 @@ describe('SqliteFlowStore label sets', () => {
     s.writeSync(records.slice(0, 25));
     s.writeSync(records.slice(25));
     const db = new Database(path, { readonly: true });
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM flow_labels').get() as { n: number }).n, 2, 'two distinct label sets');
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM flow_parts').get() as { n: number }).n, 3, 'two labelled peers and one policy');
     const raw = (db.prepare('SELECT record FROM flow_records ORDER BY id LIMIT 2').all() as { record: string }[]).map((r) => r.record);
-    assert.ok(raw.every((t) => !t.includes('"frontend"')), 'no labels inline');
+    assert.ok(raw.every((t) => !t.includes('"frontend"') && !t.includes('allow-web')), `no labels or policy inline: ${raw[0]}`);
+    assert.ok(raw[0]!.includes('"198.51.100.1"'), 'external peers inline');
     // A row as written before label sets existed (labels inline).
     const legacy = rec(99, { src: { ip: '10.99.0.9', kind: 'workload', namespace: 'old', name: 'legacy', labels: { app: 'legacy' } } });
     db.close();
