@@ -2,6 +2,10 @@
  * Probes `host:port` over UDP from a fresh socket (a new conntrack flow) every ~1 ms and prints a
  * JSON line `{"t": <epoch ms, sub-ms>, "ok": bool}` each time the answer changes (t = when the
  * probe that saw the change was sent). Runs inside a workload namespace until killed.
+ *
+ * Each probe binds the next source port of a 40,000-port cycle (40 s at this rate), so no probe
+ * meets the live conntrack entry of an earlier allowed probe with the same ports: that probe would
+ * pass as established while the policy denies, and could hide the next flip.
  */
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +35,7 @@ function probe(): void {
   };
   s.on('message', () => finish(true));
   s.on('error', () => finish(false));
-  s.send('x', port, host);
+  s.bind(20_000 + (id % 40_000), () => s.send('x', port, host));
   setTimeout(() => finish(false), 30);
 }
 

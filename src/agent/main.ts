@@ -8,6 +8,7 @@ import { ProcessExec } from '../base/exec.js';
 import { systemClock } from '../base/clock.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { ExecNftClient } from '../dataplane/nftables/client.js';
+import { NftSession } from '../dataplane/nftables/nft-session.js';
 import { ProcSysctlWriter } from '../dataplane/routes/sysctl.js';
 import { UsageError } from '../errors.js';
 import { Agent } from './agent.js';
@@ -26,12 +27,18 @@ export async function runAgent(flags: AgentFlags, datastore: Datastore, stderr: 
   if (inRootNetns()) throw new UsageError('brindle agent must run inside its node\'s network namespace (ip netns exec <ns> brindle agent …); refusing to program the root namespace');
   const log = new Logger(flags.logLevel, stderr, { node: flags.node });
   const exec = new ProcessExec();
-  const agent = new Agent({ flags, datastore, exec, nft: new ExecNftClient(exec), sysctl: new ProcSysctlWriter(), clock: systemClock, log });
-  await agent.start();
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  log.info('agent stopping; programmed state stays in force', { reason: String((signal.reason as Error | undefined)?.message ?? signal.reason) });
-  await agent.stop();
+  // Small transactions (one policy or endpoint change) go through one long-lived `nft -i`.
+  const session = new NftSession();
+  const agent = new Agent({ flags, datastore, exec, nft: new ExecNftClient(exec, { session }), sysctl: new ProcSysctlWriter(), clock: systemClock, log });
+  try {
+    await agent.start();
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    log.info('agent stopping; programmed state stays in force', { reason: String((signal.reason as Error | undefined)?.message ?? signal.reason) });
+    await agent.stop();
+  } finally {
+    session.dispose();
+  }
 }
