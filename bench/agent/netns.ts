@@ -27,6 +27,12 @@ export class BenchNet {
   constructor(kind: string) {
     this.node = this.ns(`brl-b${kind}${this.tag}`);
     sh(['ip', 'netns', 'exec', this.node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    // The node's uplink with its address, made first as on a real node. The kernel picks a route's
+    // source address from the first interface (in creation order) that has one, so without it
+    // every workload route would walk all the thousands of workload interfaces.
+    sh(['ip', '-n', this.node, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'uplink-peer']);
+    sh(['ip', '-n', this.node, 'link', 'set', 'uplink', 'up']);
+    sh(['ip', '-n', this.node, 'addr', 'add', '192.168.255.1/24', 'dev', 'uplink']);
   }
 
   ns(name: string): string {

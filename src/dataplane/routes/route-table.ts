@@ -48,10 +48,13 @@ export class RouteTable {
     const cmds: string[] = [];
     const touched = [...this.dirty];
     this.dirty.clear();
+    let configuredNow = 0;
     for (const dst of touched) {
       const want = this.desired.get(dst);
       if (want !== undefined) {
         if (!this.configured.has(want)) {
+          // Let timers and the status socket run during a resync of thousands of interfaces.
+          if (++configuredNow % 256 === 0) await new Promise((r) => setImmediate(r));
           if (await configureWorkloadInterface(this.sysctl, want)) this.configured.add(want);
           else this.pending.add(dst);
         }
@@ -62,7 +65,8 @@ export class RouteTable {
     }
     if (cmds.length === 0) return;
     try {
-      await this.exec.run('ip', ['-force', '-batch', '-'], { stdin: cmds.join('\n') + '\n' });
+      // A full resync at 10,000 endpoints is 10,000 commands: allow for it.
+      await this.exec.run('ip', ['-force', '-batch', '-'], { stdin: cmds.join('\n') + '\n', timeoutMs: 30_000 + 10 * cmds.length });
     } catch (err) {
       this.log.warn('some routes could not be programmed (interface not there yet?); retried on resync', { error: (err as Error).message });
     }

@@ -4,15 +4,19 @@
  * host side), no proxy delay, forwarding; IPv6 proxy NDP, no router advertisements. Writes go to
  * /proc/sys of the process's own network namespace (the agent runs inside its node's).
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 
 export interface SysctlWriter {
   write(path: string, value: string): Promise<void>;
 }
 
+/**
+ * Synchronous writes: a /proc/sys write completes at once, and going through the thread pool made
+ * each one cost ~0.15 ms (six per interface: 9 s of a 10,000-endpoint resync, against under 1 s).
+ */
 export class ProcSysctlWriter implements SysctlWriter {
   async write(path: string, value: string): Promise<void> {
-    await writeFile(`/proc/sys/${path}`, value);
+    writeFileSync(`/proc/sys/${path}`, value);
   }
 }
 
