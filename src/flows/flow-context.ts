@@ -20,6 +20,8 @@ export class FlowContext {
   readonly ruleIds: RuleIdIndex;
   private readonly byIp = new Map<string, EndpointState>();
   private readonly netSets: { cidr: Cidr; prefix: number; peer: Omit<FlowPeer, 'ip'> }[] = [];
+  /** `namespace/endpoint name` → the workload (pod) it belongs to. */
+  private readonly workloadOf = new Map<string, string>();
   private readonly lookup: IpSetLookup;
   private readonly stagedRules = new Map<string, CompiledRule[]>();
 
@@ -38,6 +40,11 @@ export class FlowContext {
       }
     }
     for (const r of resources) {
+      if (r.kind === 'WorkloadEndpoint') {
+        const spec = (r.spec ?? {}) as { pod?: string; workload?: string };
+        const workload = spec.pod || spec.workload;
+        if (workload) this.workloadOf.set(`${r.metadata.namespace ?? 'default'}/${r.metadata.name}`, workload);
+      }
       if (r.kind !== 'NetworkSet' && r.kind !== 'GlobalNetworkSet') continue;
       const spec = (r.spec ?? {}) as { nets?: string[] };
       for (const n of spec.nets ?? []) {
@@ -69,9 +76,12 @@ export class FlowContext {
     const ep = this.endpointAt(ip);
     if (ep) {
       const labels = this.snapshot.labels.get(ep.id) ?? {};
-      return ep.kind === 'workload'
-        ? { ip, kind: 'workload', namespace: ep.namespace ?? 'default', name: ep.name, labels }
-        : { ip, kind: 'host', name: ep.name, labels };
+      if (ep.kind !== 'workload') return { ip, kind: 'host', name: ep.name, labels };
+      const namespace = ep.namespace ?? 'default';
+      const workload = this.workloadOf.get(`${namespace}/${ep.name}`);
+      return workload && workload !== ep.name
+        ? { ip, kind: 'workload', namespace, name: workload, endpoint: ep.name, labels }
+        : { ip, kind: 'workload', namespace, name: ep.name, labels };
     }
     const a = tryParseIp(ip);
     if (a) for (const s of this.netSets) if (s.cidr.family === a.family && cidrContains(s.cidr, a)) return { ip, ...s.peer };

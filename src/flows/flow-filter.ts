@@ -31,7 +31,7 @@ export function parsePeerFilter(text: string, flag = '--from'): PeerMatcher {
   const wl = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/(\*|[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?)$/.exec(t);
   if (wl) {
     const [ns, name] = [wl[1]!, wl[3]!];
-    return (p) => (p.kind === 'workload' || p.kind === 'networkset') && p.namespace === ns && (name === '*' || p.name === name);
+    return (p) => (p.kind === 'workload' || p.kind === 'networkset') && p.namespace === ns && (name === '*' || p.name === name || p.endpoint === name);
   }
   let sel: Selector;
   try {

@@ -43,6 +43,6 @@ export class FlowMetrics {
     const policy = p.kind === 'policy' || p.kind === 'profile' ? p.name! : p.kind;
     this.deniedByPolicy.inc({ tier: p.tier ?? '', namespace: p.namespace ?? '', policy, direction: r.direction }, r.packets);
     const ep = r.direction === 'ingress' ? r.dst : r.src;
-    this.deniedByEndpoint.inc({ namespace: ep.namespace ?? '', endpoint: ep.name ?? ep.ip, direction: r.direction }, r.packets);
+    this.deniedByEndpoint.inc({ namespace: ep.namespace ?? '', endpoint: ep.endpoint ?? ep.name ?? ep.ip, direction: r.direction }, r.packets);
   }
 }

@@ -13,7 +13,10 @@ export interface FlowPeer {
   ip: string;
   kind: 'workload' | 'host' | 'networkset' | 'external';
   namespace?: string;
+  /** A workload's name (the pod), a host endpoint's or network set's name. */
   name?: string;
+  /** A workload's WorkloadEndpoint name (`node1-k8s-frontend-eth0`), when it differs from `name`. */
+  endpoint?: string;
   labels?: Record<string, string>;
 }
 
@@ -58,7 +61,7 @@ export interface FlowRecord {
 
 /** The JSON object printed for a record (one per line): peers as `{namespace, name}` or `{ip}`. */
 export interface FlowJson {
-  src: { namespace?: string; name?: string; ip: string; kind: FlowPeer['kind']; labels?: Record<string, string> };
+  src: { namespace?: string; name?: string; endpoint?: string; ip: string; kind: FlowPeer['kind']; labels?: Record<string, string> };
   dst: FlowJson['src'];
   protocol: string;
   srcPort?: number;
@@ -97,6 +100,7 @@ function peerJson(p: FlowPeer): FlowJson['src'] {
   return {
     ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
     ...(p.name !== undefined ? { name: p.name } : {}),
+    ...(p.endpoint !== undefined ? { endpoint: p.endpoint } : {}),
     ip: p.ip,
     kind: p.kind,
     ...(p.labels && Object.keys(p.labels).length > 0 ? { labels: p.labels } : {}),

@@ -59,17 +59,19 @@ export function buildGraph(snapshot: CalcSnapshot, flows: readonly FlowRecord[])
     } else add({ id: ep.name, kind: 'host', label: ep.name });
   }
   const edges = new Map<string, GraphEdge>();
+  // A workload's node is keyed by its endpoint (as above), whatever name its records show.
+  const idOf = (p: FlowRecord['src']) => (p.kind === 'workload' && p.endpoint ? `${p.namespace ?? 'default'}/${p.endpoint}` : peerLabel(p));
   for (const f of flows) {
     for (const p of [f.src, f.dst]) {
-      const id = peerLabel(p);
+      const id = idOf(p);
       if (p.kind === 'workload') {
         add({ id: `ns:${p.namespace}`, kind: 'namespace', label: p.namespace ?? 'default' });
         add({ id, kind: 'workload', label: p.name ?? p.ip, namespace: p.namespace ?? 'default' });
       } else add({ id, kind: p.kind, label: id });
     }
-    const key = `${peerLabel(f.src)}>${peerLabel(f.dst)}`;
+    const key = `${idOf(f.src)}>${idOf(f.dst)}`;
     let e = edges.get(key);
-    if (!e) edges.set(key, (e = { from: peerLabel(f.src), to: peerLabel(f.dst), allowed: { packets: 0, bytes: 0, flows: 0 }, denied: { packets: 0, bytes: 0, flows: 0 } }));
+    if (!e) edges.set(key, (e = { from: idOf(f.src), to: idOf(f.dst), allowed: { packets: 0, bytes: 0, flows: 0 }, denied: { packets: 0, bytes: 0, flows: 0 } }));
     const side = f.verdict === 'allowed' ? e.allowed : e.denied;
     side.packets += f.packets;
     side.bytes += f.bytes;

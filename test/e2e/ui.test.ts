@@ -35,8 +35,9 @@ const RECORDS: FlowRecord[] = [
   { node: 'node-a', src: outside, dst: db, protocol: 'UDP', srcPort: 53, dstPort: 9999, direction: 'ingress', verdict: 'denied', policy: { kind: 'end-of-tier', tier: 'default' }, packets: 1, bytes: 60, start: now - 20_000, end: now - 20_000 },
 ];
 
+/** Bounded waits allow for a loaded CI machine: the table refreshes after a filter change and on a 2 s poll. */
 async function waitRows(n: number): Promise<void> {
-  await page.waitForFunction(`document.querySelectorAll('#flows tbody tr').length === ${n}`, undefined, { timeout: 10_000 });
+  await page.waitForFunction(`document.querySelectorAll('#flows tbody tr').length === ${n}`, undefined, { timeout: 30_000 });
 }
 
 async function rows(): Promise<number> {
@@ -79,7 +80,7 @@ describe('brindle ui in Chromium (playwright-core)', { skip: CHROMIUM ? undefine
   test('the console loads and the graph shows the workloads with edges coloured by verdict', async () => {
     await page.goto(url);
     assert.equal(await page.title(), 'Brindle console');
-    await page.waitForSelector('[data-node-id="prod/db"]', { timeout: 10_000 });
+    await page.waitForSelector('[data-node-id="prod/db"]', { timeout: 30_000 });
     const ids = await page.locator('#graph .node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')).sort());
     assert.deepEqual(ids, ['outside', 'prod/client', 'prod/db', 'prod/web']);
     assert.equal(await page.getAttribute('[data-edge="prod/client>prod/db"]', 'data-verdict'), 'mixed');
@@ -107,7 +108,7 @@ describe('brindle ui in Chromium (playwright-core)', { skip: CHROMIUM ? undefine
 
   test('explain from a flow runs policy explain for it', async () => {
     await page.locator('#flows tbody tr', { hasText: 'allowed' }).locator('button.explain').click();
-    const text = await page.locator('#explain-result').innerText({ timeout: 10_000 });
+    const text = await page.locator('#explain-result').innerText({ timeout: 30_000 });
     assert.match(text, /allow-web/);
     assert.match(text, /ALLOW|allow/);
     assert.equal(await page.inputValue('#explain-from'), 'prod/client');
@@ -124,11 +125,11 @@ spec:
   types: [Ingress]
 `);
     await page.click('#preview-run');
-    const text = await page.locator('#preview-result').innerText({ timeout: 10_000 });
+    const text = await page.locator('#preview-result').innerText({ timeout: 30_000 });
     assert.match(text, /prod\/client → prod\/web: allowed → denied/);
     await page.screenshot({ path: join(SHOTS, '4-preview.png') });
     await page.click('#tab-status');
-    assert.match(await page.locator('#status').innerText({ timeout: 10_000 }), /3 flow records stored/);
+    assert.match(await page.locator('#status').innerText({ timeout: 30_000 }), /3 flow records stored/);
     await page.screenshot({ path: join(SHOTS, '5-status.png') });
   });
 });

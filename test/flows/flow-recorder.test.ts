@@ -11,6 +11,9 @@ import { decodeRuleId, encodeRuleId, RuleIdIndex } from '../../src/flows/rule-id
 import { parseUlogdLine } from '../../src/flows/ulogd-event.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { topologyResources } from './topology.js';
+import { parsePeerFilter } from '../../src/flows/flow-filter.js';
+import { prepareResource } from '../../src/api/prepare.js';
+import type { Resource } from '../../src/api/types.js';
 
 const SAMPLE = readFileSync(join(REPO_ROOT, 'testdata', 'flows', 'ulogd-sample.jsonl'), 'utf8').split('\n').filter(Boolean);
 
@@ -97,5 +100,22 @@ describe('FlowAggregator', () => {
     const out = a.flush();
     assert.deepEqual(out.map((r) => [r.srcPort, r.packets, r.bytes, r.start, r.end]), [[1, 2, 120, 5, 30], [2, 1, 60, 10, 10]]);
     assert.deepEqual(a.flush(), []);
+  });
+});
+
+describe('FlowContext peers', () => {
+  test('a Kubernetes workload is named by its pod, with its WorkloadEndpoint beside it; both filter', () => {
+    const wep = prepareResource({
+      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: 'node1-k8s-frontend--7d4b9-eth0', namespace: 'shop', labels: { app: 'frontend' } },
+      spec: { orchestrator: 'k8s', node: 'node1', pod: 'frontend-7d4b9', endpoint: 'eth0', interfaceName: 'cali0123456789a', ipNetworks: ['10.70.0.5/32'] },
+    } as Resource);
+    const ctx = FlowContext.fromResources([...topologyResources(), wep]);
+    const p = ctx.peer('10.70.0.5');
+    assert.deepEqual([p.kind, p.namespace, p.name, p.endpoint], ['workload', 'shop', 'frontend-7d4b9', 'node1-k8s-frontend--7d4b9-eth0']);
+    for (const ref of ['shop/frontend-7d4b9', 'shop/node1-k8s-frontend--7d4b9-eth0', 'shop/*']) assert.equal(parsePeerFilter(ref)(p), true, ref);
+    assert.equal(parsePeerFilter('shop/other')(p), false);
+    // An endpoint with no pod (bare metal, the flow tests' topology) keeps its own name.
+    const client = ctx.peer(ctx.snapshot.endpoints.get([...ctx.snapshot.endpoints.keys()].find((k) => k.includes('client'))!)!.ipv4Nets[0]!.split('/')[0]!);
+    assert.deepEqual([client.name, client.endpoint], ['client', undefined]);
   });
 });

@@ -94,9 +94,9 @@ test('agent --flow-logs: allowed and denied connections recorded with their deci
   const t0 = Date.now();
   assert.equal(topo.probe(w3, w2, 'tcp'), false);
   const denied = await until(() => flows('--verdict', 'denied', '--from', 'ns1/node1-k8s-w3-eth0', '--since', '1m').find((f) => f.dstPort === 8080 && Date.parse(f.end) >= t0 - 1_000), 15_000, 'the denied record');
-  assert.deepEqual([denied.dst.name, denied.direction, denied.policy, denied.node], ['node1-k8s-w2-eth0', 'ingress', { kind: 'end-of-tier', tier: 'default' }, 'node1']);
+  assert.deepEqual([denied.dst.name, denied.dst.endpoint, denied.direction, denied.policy, denied.node], ['w2', 'node1-k8s-w2-eth0', 'ingress', { kind: 'end-of-tier', tier: 'default' }, 'node1']);
   assert.equal(topo.probe(w1, w2, 'tcp'), true);
-  const allowed = await until(() => flows('--verdict', 'allowed', '--policy', 'ns1/w2-from-w1').find((f) => f.dstPort === 8080), 20_000, 'the allowed record');
-  assert.deepEqual([allowed.src.name, allowed.dst.name, allowed.policy], ['node1-k8s-w1-eth0', 'node1-k8s-w2-eth0', { kind: 'policy', tier: 'default', namespace: 'ns1', name: 'w2-from-w1', ruleIndex: 0 }]);
+  const allowed = await until(() => flows('--verdict', 'allowed', '--policy', 'ns1/w2-from-w1', '--from', 'ns1/w1', '--to', 'ns1/w2').find((f) => f.dstPort === 8080), 20_000, 'the allowed record');
+  assert.deepEqual([allowed.src.name, allowed.dst.name, allowed.policy], ['w1', 'w2', { kind: 'policy', tier: 'default', namespace: 'ns1', name: 'w2-from-w1', ruleIndex: 0 }]);
   assert.ok(allowed.packets >= 4 && allowed.bytes > 0, JSON.stringify(allowed));
 });
