@@ -2,7 +2,7 @@ import type { Resource } from '../api/types.js';
 import { FlowEvaluator, type DirectionTrace, type FlowExplanation } from '../calc/explain.js';
 import { addrOf, CompiledRule, IpSetLookup, type Packet } from '../calc/rule-matcher.js';
 import { computeSnapshot } from '../calc/snapshot.js';
-import type { CalcSnapshot, EndpointState } from '../calc/types.js';
+import type { CalcSnapshot, EndpointState, ParsedRule } from '../calc/types.js';
 import { cidrContains, parseCidr, tryParseIp, type Cidr } from '../net/cidr.js';
 import type { FlowDirection, FlowPeer, PolicyRef, StagedVerdict } from './flow-record.js';
 import { RuleIdIndex } from './rule-id.js';
@@ -24,6 +24,7 @@ export class FlowContext {
   private readonly workloadOf = new Map<string, string>();
   private readonly lookup: IpSetLookup;
   private readonly stagedRules = new Map<string, CompiledRule[]>();
+  private srcPortRules: boolean | undefined;
 
   /**
    * `stagedSnapshot`: the calculation with staged policies enforced (see enforceStaged), and the
@@ -65,6 +66,19 @@ export class FlowContext {
     const st = enforceStaged(resources);
     const staged = st.stagedKeys.size > 0 ? { snapshot: computeSnapshot(st.resources, { hostname: '*' }), keys: st.stagedKeys } : undefined;
     return new FlowContext(snapshot, resources, staged);
+  }
+
+  /**
+   * True when some rule matches on source ports: only then can two connections that differ only
+   * in their source port be decided differently (see FlowRecorder's decision cache).
+   */
+  get matchesSourcePorts(): boolean {
+    if (this.srcPortRules === undefined) {
+      const sides = (rs: readonly ParsedRule[]) => rs.some((r) => !!(r.src && (r.src.ports?.length || r.src.notPorts?.length || r.src.namedPortIpSetIds?.length || r.src.notNamedPortIpSetIds?.length)));
+      const all = [this.snapshot, ...(this.staged ? [this.staged.snapshot] : [])];
+      this.srcPortRules = all.some((sn) => [...sn.policies.values(), ...sn.profiles.values()].some((p) => sides(p.inbound) || sides(p.outbound)));
+    }
+    return this.srcPortRules;
   }
 
   endpointAt(ip: string): EndpointState | undefined {

@@ -1,6 +1,6 @@
 import type { Clock } from '../base/clock.js';
 import { decidingPolicy, type FlowContext } from './flow-context.js';
-import type { FlowDirection, FlowRecord, PolicyRef } from './flow-record.js';
+import type { FlowDirection, FlowRecord, PolicyRef, StagedVerdict } from './flow-record.js';
 import { decodeRuleId } from './rule-id.js';
 import { tupleKey, type ConntrackEnd, type LoggedPacket, type UlogdEvent } from './ulogd-event.js';
 
@@ -12,6 +12,8 @@ export interface FlowRecorderCallbacks {
 const MAX_PENDING = 65_536;
 /** A label older than this is forgotten (the connection's end will be labelled by the calculation). */
 const PENDING_TTL_MS = 15 * 60_000;
+/** Decisions remembered per (addresses, protocol, port, direction) until the context changes; cleared when full. */
+const MAX_DECISIONS = 50_000;
 
 /**
  * Turns kernel events of one node into flow records. A packet logged by a deny rule is a denied
@@ -24,6 +26,13 @@ const PENDING_TTL_MS = 15 * 60_000;
  */
 export class FlowRecorder {
   private readonly pending = new Map<string, { policy: PolicyRef; direction: FlowDirection; at: number }>();
+  /**
+   * What the calculation decided for connections that had no label, and their staged verdicts:
+   * at thousands of connections a second most share addresses and destination port, and one
+   * evaluation is most of a record's cost. The source port is part of the key only when some rule
+   * matches on it. Emptied on every new context.
+   */
+  private readonly decisions = new Map<string, { policy: PolicyRef; direction: FlowDirection; staged: StagedVerdict[] }>();
   /** Logged packets whose prefix is not Brindle's (counted, not recorded). */
   unknownPrefixes = 0;
 
@@ -36,6 +45,7 @@ export class FlowRecorder {
 
   setContext(c: FlowContext): void {
     this.context = c;
+    this.decisions.clear();
   }
 
   onEvent(ev: UlogdEvent): void {
@@ -73,18 +83,27 @@ export class FlowRecorder {
     this.pending.delete(key);
     let policy: PolicyRef;
     let direction: FlowDirection;
+    let staged: StagedVerdict[] | undefined;
     if (label && this.clock.now() - label.at <= PENDING_TTL_MS) {
       policy = label.policy;
       direction = label.direction;
     } else {
-      direction = this.context.endpointAt(ev.dstIp) ? 'ingress' : 'egress';
-      const x = this.context.explain(ev);
-      const d = x && (direction === 'ingress' ? x.ingress : x.egress);
-      const other = x && (direction === 'ingress' ? x.egress : x.ingress);
-      policy = d && d.evaluated ? decidingPolicy(d) : other && other.evaluated ? decidingPolicy(other) : { kind: 'no-policy' };
+      const memo = `${ev.srcIp}|${ev.dstIp}|${ev.protocol}|${ev.dstPort ?? ''}|${this.context.matchesSourcePorts ? (ev.srcPort ?? '') : '*'}`;
+      let d = this.decisions.get(memo);
+      if (!d) {
+        const dir: FlowDirection = this.context.endpointAt(ev.dstIp) ? 'ingress' : 'egress';
+        const x = this.context.explain(ev);
+        const mine = x && (dir === 'ingress' ? x.ingress : x.egress);
+        const other = x && (dir === 'ingress' ? x.egress : x.ingress);
+        const p: PolicyRef = mine && mine.evaluated ? decidingPolicy(mine) : other && other.evaluated ? decidingPolicy(other) : { kind: 'no-policy' };
+        d = { policy: p, direction: dir, staged: this.context.stagedVerdicts(ev, dir) };
+        if (this.decisions.size >= MAX_DECISIONS) this.decisions.clear();
+        this.decisions.set(memo, d);
+      }
+      ({ policy, direction, staged } = d);
     }
     this.cb.onFlow({
-      ...this.base(ev, direction),
+      ...this.base(ev, direction, staged),
       verdict: 'allowed',
       policy,
       packets: ev.packets + ev.replyPackets,
@@ -94,8 +113,8 @@ export class FlowRecorder {
     });
   }
 
-  private base(ev: LoggedPacket | ConntrackEnd, direction: FlowDirection): Pick<FlowRecord, 'node' | 'src' | 'dst' | 'protocol' | 'srcPort' | 'dstPort' | 'direction' | 'staged'> {
-    const staged = this.context.stagedVerdicts(ev, direction);
+  private base(ev: LoggedPacket | ConntrackEnd, direction: FlowDirection, known?: StagedVerdict[]): Pick<FlowRecord, 'node' | 'src' | 'dst' | 'protocol' | 'srcPort' | 'dstPort' | 'direction' | 'staged'> {
+    const staged = known ?? this.context.stagedVerdicts(ev, direction);
     return {
       node: this.node,
       src: this.context.peer(ev.srcIp),

@@ -119,3 +119,31 @@ describe('FlowContext peers', () => {
     assert.deepEqual([client.name, client.endpoint], ['client', undefined]);
   });
 });
+
+describe('FlowRecorder decisions for unlabelled connections', () => {
+  const ends = (ctx: FlowContext, srcPorts: number[]) => {
+    const out: FlowRecord[] = [];
+    const rec = new FlowRecorder('node-a', ctx, new ManualClock(1_000), { onFlow: (r) => out.push(r) });
+    const ip = (name: string) => [...ctx.snapshot.endpoints.values()].find((e) => e.name === name)!.ipv4Nets[0]!.split('/')[0]!;
+    for (const p of srcPorts) rec.onEvent({ kind: 'conntrack-end', srcIp: ip('client'), dstIp: ip('db'), protocol: 'TCP', srcPort: p, dstPort: 5001, packets: 3, bytes: 180, replyPackets: 2, replyBytes: 120, start: 0, end: 1 });
+    return out;
+  };
+
+  test('connections that differ only in source port get the same decision (remembered), each its own record', () => {
+    const ctx = FlowContext.fromResources(topologyResources());
+    assert.equal(ctx.matchesSourcePorts, false);
+    const out = ends(ctx, [40001, 40002, 40003]);
+    assert.deepEqual(out.map((r) => [r.srcPort, r.verdict, r.policy.name, r.policy.ruleIndex, r.packets]), [40001, 40002, 40003].map((p) => [p, 'allowed', 'allow-web', 0, 5]));
+  });
+
+  test('with a rule on source ports, the source port is part of the decision', () => {
+    const bySrcPort = prepareResource({
+      apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'from-low-ports', namespace: 'prod' },
+      spec: { order: 1, selector: 'app == "db"', types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', source: { ports: ['40000:40001'] } }] },
+    } as Resource);
+    const ctx = FlowContext.fromResources([...topologyResources(), bySrcPort]);
+    assert.equal(ctx.matchesSourcePorts, true);
+    const out = ends(ctx, [40001, 40002, 40001]);
+    assert.deepEqual(out.map((r) => r.policy.name), ['from-low-ports', 'allow-web', 'from-low-ports']);
+  });
+});
