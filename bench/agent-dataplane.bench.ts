@@ -245,12 +245,17 @@ async function agentEndToEnd(n: number, p: number): Promise<BenchRow[]> {
     const withConn: number[] = [];
     const without: number[] = [];
     const withoutConn: number[] = [];
+    const ctOnlyConn: number[] = [];
     for (let round = 0; round < 3; round++) {
       withRules.push(iperf());
       withConn.push(rate());
       sh(['ip', 'netns', 'exec', run.net.node, 'nft', 'delete', 'table', 'inet', 'brindle']);
       without.push(iperf());
       withoutConn.push(rate());
+      // Conntrack alone (a stateful firewall's floor): one table whose only rule looks at ct state.
+      sh(['ip', 'netns', 'exec', run.net.node, 'nft', '-f', '-'], 'table inet brl-ct-only {\n chain f {\n  type filter hook forward priority 0; policy accept;\n  ct state established,related accept\n }\n}\n');
+      ctOnlyConn.push(rate());
+      sh(['ip', 'netns', 'exec', run.net.node, 'nft', 'delete', 'table', 'inet', 'brl-ct-only']);
       sh(['ip', 'netns', 'exec', run.net.node, 'nft', '-f', '-'], saved);
     }
     const med = (xs: number[]) => percentiles(xs).median;
@@ -261,6 +266,8 @@ async function agentEndToEnd(n: number, p: number): Promise<BenchRow[]> {
       { bench: b, metric: 'new connections with policy', value: med(withConn), unit: 'conn/s' },
       { bench: b, metric: 'new connections without', value: med(withoutConn), unit: 'conn/s' },
       { bench: b, metric: 'new-connection ratio', value: (100 * Math.max(...withConn)) / Math.max(...withoutConn), unit: '%', note: 'best of 3 interleaved rounds each; target ≥ 90 %' },
+      { bench: b, metric: 'new connections, conntrack only', value: med(ctOnlyConn), unit: 'conn/s', note: 'one ct state rule, no policy' },
+      { bench: b, metric: 'new-connection ratio vs conntrack only', value: (100 * Math.max(...withConn)) / Math.max(...ctOnlyConn), unit: '%', note: 'what the policy itself costs' },
     );
   } finally {
     await run.stop();
