@@ -181,3 +181,32 @@ test('endpoints with the same policies share one tier group chain, removed with 
   await h.settle();
   assert.deepEqual(groups(), [], 'gone with the last endpoint using it');
 });
+
+test('all-interfaces host endpoints: the first by id is entered through any-<kind>; removing it hands over to the next, then empties them', async () => {
+  const h = new Harness();
+  h.put(...readResources('nftables/host-endpoint-all-interfaces/input.yaml'));
+  await h.start();
+  const anyFh = () => /chain any-fh \{\n([^}]*)\}/.exec(h.nft.dump())?.[1]?.trim() ?? '';
+  const first = anyFh();
+  assert.match(first, /^jump fh-h[0-9a-f]{12} comment/);
+  const fhChain = () => /chain (fh-h[0-9a-f]{12}) \{([^}]*)\}/.exec(h.nft.dump());
+  assert.match(fhChain()![2]!, /comment "hep:node1-all ingress"/);
+  assert.match(fhChain()![2]!, /jump gi-/, 'its policy tier');
+  assert.match(h.nft.dump(), /set hep-ifaces \{\n\s*type ifname\n\s*elements = \{ "eth1",\s*"lo",\s*"tunl0",\s*"vxlan-v6.calico",\s*"vxlan.calico" \}/);
+  const hep = (name: string, labels: Record<string, string>) => r({ apiVersion: 'projectcalico.org/v3', kind: 'HostEndpoint', metadata: { name, labels }, spec: { node: 'node1', interfaceName: '*' } });
+  // The programmed one goes: the other takes over (its own chains, rendered for its labels: no policy selects role=other).
+  h.del(hep('node1-all', { role: 'host' }));
+  await h.settle();
+  assert.notEqual(anyFh(), first, 'the entry now leads to the other endpoint\'s chains');
+  assert.equal((h.nft.dump().match(/chain fh-h[0-9a-f]{12} \{/g) ?? []).length, 1, 'the old chains are gone');
+  assert.match(fhChain()![2]!, /comment "hep:node1-zz-all ingress"/);
+  assert.doesNotMatch(fhChain()![2]!, /jump gi-/, 'no policy selects the remaining endpoint');
+  h.del(hep('node1-zz-all', { role: 'other' }));
+  await h.settle();
+  assert.equal(anyFh(), '', 'no all-interfaces endpoint: the entry chains are empty');
+  assert.doesNotMatch(h.nft.dump(), /chain fh-h[0-9a-f]{12}/, 'its chains are gone');
+  // A host endpoint of its own leaves hep-ifaces with it; the fixed names stay.
+  h.del(r({ apiVersion: 'projectcalico.org/v3', kind: 'HostEndpoint', metadata: { name: 'node1-eth1', labels: { role: 'storage' } }, spec: { node: 'node1', interfaceName: 'eth1' } }));
+  await h.settle();
+  assert.match(h.nft.dump(), /set hep-ifaces \{\n\s*type ifname\n\s*elements = \{ "lo",\s*"tunl0",\s*"vxlan-v6.calico",\s*"vxlan.calico" \}/);
+});

@@ -12,7 +12,7 @@ import { Harness, readResources } from './harness.js';
  * must compare equal to what the driver programmed (no drift): rule ids, set types, every element
  * (plain, prefix, concatenation, verdict-map) read back as written.
  */
-const CASES = ['workloads-and-policies', 'tiers-pass-named-ports', 'host-endpoint', 'netset-cidrs', 'settings-pools-staged'];
+const CASES = ['workloads-and-policies', 'tiers-pass-named-ports', 'host-endpoint', 'host-endpoint-all-interfaces', 'netset-cidrs', 'settings-pools-staged'];
 
 for (const c of CASES) {
   test(`kernel listing reads back without drift: ${c}`, async () => {

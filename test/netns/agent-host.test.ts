@@ -5,7 +5,8 @@
  * `ip netns exec <node> brindle apply`). Checks: a host endpoint without policy drops everything
  * but the failsafe ports; a policy opens a port; workload traffic leaving the pool is
  * masqueraded; with etcd killed the programmed state stays in force, and changes made after it
- * is restarted are applied.
+ * is restarted are applied; an all-interfaces host endpoint protects the uplink like eth0's own
+ * did, leaving loopback alone.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -194,4 +195,43 @@ spec:
   brindle(['delete', 'globalnetworkpolicy', 'host-8443']);
   await waitFor('8443 closed again after the policy is deleted', () => !extToNode(8443));
   assert.ok(extToNode(22));
+
+  // An all-interfaces host endpoint ("*") in place of eth0's own: the same protection on every
+  // host interface, loopback excepted; policy selects it by its labels like any other.
+  brindle(['delete', 'hostendpoint', 'node1-eth0']);
+  await waitFor('host open without a host endpoint', () => extToNode(8443));
+  applyYaml(`
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node1-all, labels: {role: host}}
+spec: {node: node1, interfaceName: "*"}
+`);
+  await waitFor('8443 closed by the all-interfaces host endpoint', () => !extToNode(8443));
+  assert.ok(extToNode(22), 'failsafe port 22 stays open');
+  assert.ok(nodeLocal(8443), 'loopback is not policed');
+  assert.equal(seenFrom(w1), '172.31.0.1', 'forwarded workload traffic is not policed without applyOnForward');
+  applyYaml(`
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: host-8443}
+spec:
+  selector: role == 'host'
+  types: [Ingress, Egress]
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8443]}}]
+  egress: [{action: Allow}]
+`);
+  await waitFor('8443 opened by policy on the all-interfaces host endpoint', () => extToNode(8443));
+  brindle(['delete', 'globalnetworkpolicy', 'host-8443']);
+  await waitFor('8443 closed again', () => !extToNode(8443));
+  brindle(['delete', 'hostendpoint', 'node1-all']);
+  await waitFor('host open once the all-interfaces host endpoint is deleted', () => extToNode(8443));
 });
+
+/** TCP from the node to itself over loopback. */
+function nodeLocal(port: number): boolean {
+  try {
+    return execFileSync('ip', ['netns', 'exec', topo.node, 'socat', '-T1.5', '-', `TCP4:127.0.0.1:${port},connect-timeout=1.5`], { input: 'hi\n', encoding: 'utf8', timeout: 5000, stdio: ['pipe', 'pipe', 'ignore'] }).includes('hi');
+  } catch {
+    return false;
+  }
+}

@@ -56,6 +56,24 @@ export function endpointChain(kind: EndpointChainKind, iface: string): string {
   return `${kind}-${ifaceToken(iface)}`;
 }
 
+/** Host endpoint kinds (the chains a host endpoint has). */
+export type HostChainKind = Exclude<EndpointChainKind, 'tw' | 'fw'>;
+
+/**
+ * The all-interfaces (`interfaceName: "*"`) host endpoint's entry for one kind: `any-fh`, … The
+ * static chains jump here for interfaces that are neither a workload's, `lo`, nor a host
+ * endpoint's of their own; empty while no such host endpoint exists.
+ */
+export function anyHostChain(kind: HostChainKind): string {
+  return `any-${kind}`;
+}
+
+/** The interface name of an all-interfaces host endpoint. */
+export const ALL_INTERFACES = '*';
+
+/** Never policed by the all-interfaces host endpoint: loopback and Brindle's own tunnel devices. */
+export const NOT_ANY_HEP_IFACES = ['lo', 'vxlan.calico', 'vxlan-v6.calico', 'tunl0'];
+
 /**
  * A tier's policy jumps for one direction, shared by every endpoint with the same policy list
  * there (Felix's policy groups, widened to the whole tier): `gi-<hash>` / `go-<hash>`.
@@ -107,6 +125,11 @@ export const SETS = {
   masqPools6: 'masq-pools6',
   allPools4: 'all-pools4',
   allPools6: 'all-pools6',
+  /**
+   * Interfaces the all-interfaces host endpoint does not apply to: those with a host endpoint of
+   * their own, plus NOT_ANY_HEP_IFACES.
+   */
+  hepIfaces: 'hep-ifaces',
 } as const;
 
 /** Hex as nft prints marks (`0x00010000`). */

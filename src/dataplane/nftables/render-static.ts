@@ -15,10 +15,14 @@
  *   filter OUTPUT    established accept, invalid drop → allowed earlier accept → to a workload:
  *                    accept (host→local workload is not policed) → host-endpoint egress policy
  *   nat POSTROUTING  masquerade from natOutgoing pools to outside all pools
+ *
+ * Each host-endpoint map is followed by a jump to the all-interfaces host endpoint's chain
+ * (`any-<kind>`, owned by the endpoint manager, as are the elements of `hep-ifaces`) for
+ * interfaces with no host endpoint of their own.
  */
 import { ChainBuilder, type NftChain, type NftSet } from './model.js';
 import { nftAddr } from './render-rule.js';
-import { CHAINS, hexMark, MAPS, MARK_ACCEPT, MARK_ALL, SETS, WORKLOAD_IFACE_PREFIX } from './names.js';
+import { anyHostChain, CHAINS, hexMark, MAPS, MARK_ACCEPT, MARK_ALL, SETS, WORKLOAD_IFACE_PREFIX, type HostChainKind } from './names.js';
 
 /** A failsafe port (FelixConfiguration `failsafe*HostPorts`); `net` limits it to peers in a CIDR. */
 export interface PortSpec {
@@ -55,23 +59,32 @@ const IF_ACCEPTED = `meta mark & ${hexMark(MARK_ACCEPT)} == ${hexMark(MARK_ACCEP
 const CLEAR_ALL = `meta mark set meta mark & ${hexMark(~MARK_ALL)}`;
 const WL = `"${WORKLOAD_IFACE_PREFIX}*"`;
 
+/**
+ * After a host-endpoint map: an interface with no host endpoint of its own (not a workload's, not
+ * `lo` or a tunnel device: all in hep-ifaces) goes to the all-interfaces host endpoint's chain of
+ * that kind (empty when there is none).
+ */
+function anyHep(dir: 'iif' | 'oif', kind: HostChainKind, cond = ''): string {
+  return `${cond}${dir}name != ${WL} ${dir}name != @${SETS.hepIfaces} jump ${anyHostChain(kind)}`;
+}
+
 export function renderStaticChains(s: StaticSettings): NftChain[] {
   const chains: NftChain[] = [];
-  chains.push(new ChainBuilder(CHAINS.rawPrerouting).add(CLEAR_ALL).add(`iifname vmap @${MAPS.fromHepUntracked}`)
+  chains.push(new ChainBuilder(CHAINS.rawPrerouting).add(CLEAR_ALL).add(`iifname vmap @${MAPS.fromHepUntracked}`).add(anyHep('iif', 'fhu'))
     .build({ base: { type: 'filter', hook: 'prerouting', priority: 'raw', policy: 'accept' } }));
-  chains.push(new ChainBuilder(CHAINS.rawOutput).add(CLEAR_ALL).add(`oifname vmap @${MAPS.toHepUntracked}`)
+  chains.push(new ChainBuilder(CHAINS.rawOutput).add(CLEAR_ALL).add(`oifname vmap @${MAPS.toHepUntracked}`).add(anyHep('oif', 'thu'))
     .build({ base: { type: 'filter', hook: 'output', priority: 'raw', policy: 'accept' } }));
-  chains.push(new ChainBuilder(CHAINS.manglePrerouting).add(`${IF_ACCEPTED} accept`).add(CT_ESTABLISHED).add(`iifname vmap @${MAPS.fromHepPreDnat}`)
+  chains.push(new ChainBuilder(CHAINS.manglePrerouting).add(`${IF_ACCEPTED} accept`).add(CT_ESTABLISHED).add(`iifname vmap @${MAPS.fromHepPreDnat}`).add(anyHep('iif', 'fhp'))
     .build({ base: { type: 'filter', hook: 'prerouting', priority: 'mangle', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.filterInput).add(CT_ESTABLISHED).add(CT_INVALID).add(`${IF_ACCEPTED} accept`)
-    .add(`iifname ${WL} jump ${CHAINS.wlToHost}`).add(`iifname vmap @${MAPS.fromHep}`)
+    .add(`iifname ${WL} jump ${CHAINS.wlToHost}`).add(`iifname vmap @${MAPS.fromHep}`).add(anyHep('iif', 'fh'))
     .build({ base: { type: 'filter', hook: 'input', priority: 'filter', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.filterForward).add(CT_ESTABLISHED).add(CT_INVALID)
-    .add(`meta mark & ${hexMark(MARK_ACCEPT)} == 0 iifname vmap @${MAPS.fromHepFwd}`)
-    .add(`iifname ${WL} jump ${CHAINS.fromWlDispatch}`).add(`oifname ${WL} jump ${CHAINS.toWlDispatch}`).add(`oifname vmap @${MAPS.toHepFwd}`)
+    .add(`meta mark & ${hexMark(MARK_ACCEPT)} == 0 iifname vmap @${MAPS.fromHepFwd}`).add(anyHep('iif', 'fhf', `meta mark & ${hexMark(MARK_ACCEPT)} == 0 `))
+    .add(`iifname ${WL} jump ${CHAINS.fromWlDispatch}`).add(`oifname ${WL} jump ${CHAINS.toWlDispatch}`).add(`oifname vmap @${MAPS.toHepFwd}`).add(anyHep('oif', 'thf'))
     .build({ base: { type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.filterOutput).add(CT_ESTABLISHED).add(CT_INVALID).add(`${IF_ACCEPTED} accept`)
-    .add(`oifname ${WL} accept`).add(`oifname vmap @${MAPS.toHep}`)
+    .add(`oifname ${WL} accept`).add(`oifname vmap @${MAPS.toHep}`).add(anyHep('oif', 'th'))
     .build({ base: { type: 'filter', hook: 'output', priority: 'filter', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.natPostrouting)
     .add(`ip saddr @${SETS.masqPools4} ip daddr != @${SETS.allPools4} masquerade fully-random`)
@@ -110,6 +123,7 @@ export function renderStaticSets(s: StaticSettings): NftSet[] {
   const map = (name: string): NftSet => ({ name, type: 'ifname', map: true, elements: new Map() });
   return [
     ...Object.values(MAPS).map(map),
+    { name: SETS.hepIfaces, type: 'ifname', elements: new Map() },
     { name: SETS.failsafeIn, type: 'inet_proto . inet_service', elements: portElements(s.failsafeInbound) },
     { name: SETS.failsafeOut, type: 'inet_proto . inet_service', elements: portElements(s.failsafeOutbound) },
     { name: SETS.masqPools4, type: 'ipv4_addr', interval: true, elements: new Map() },
