@@ -210,3 +210,21 @@ test('all-interfaces host endpoints: the first by id is entered through any-<kin
   await h.settle();
   assert.match(h.nft.dump(), /set hep-ifaces \{\n\s*type ifname\n\s*elements = \{ "lo",\s*"tunl0",\s*"vxlan-v6.calico",\s*"vxlan.calico" \}/);
 });
+
+test('node addresses: VXLAN and IPIP from and to another node pass host-endpoint policy; an address change moves one element', async () => {
+  const h = new Harness();
+  h.put(...readResources('nftables/host-endpoint-all-interfaces/input.yaml'));
+  await h.start();
+  const elems = () => /set node-addrs4 \{[^}]*?elements = \{([^}]*)\}/.exec(h.nft.dump())?.[1]?.replace(/\s+/g, ' ').trim() ?? '';
+  assert.equal(elems(), '172.30.0.1, 172.30.0.2');
+  assert.match(h.nft.dump(), /set node-addrs6 \{[^}]*elements = \{ fd00:30::1 \}/);
+  const node2 = (ip: string) => r({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'node2' }, spec: { bgp: { ipv4Address: `${ip}/24` } } });
+  h.put(node2('172.30.0.9'));
+  await h.settle();
+  assert.equal(elems(), '172.30.0.1, 172.30.0.9');
+  const tx = h.nft.transactions.at(-1)!;
+  assert.deepEqual([...touched(tx.ops)], ['node-addrs4'], 'only the set changes');
+  h.del(node2('172.30.0.9'));
+  await h.settle();
+  assert.equal(elems(), '172.30.0.1');
+});

@@ -2,7 +2,8 @@
  * Real `brindle agent`s on two node namespaces sharing one SQLite datastore: with a routed pool
  * the agents run BIRD (routes learned over BGP only), `brindle node status` and CalicoNodeStatus
  * read it; with a VXLAN pool (`--routing auto`) no BIRD runs and the VXLAN manager carries the
- * traffic, with tunnel addresses allocated from IPAM.
+ * traffic, with tunnel addresses allocated from IPAM, also through host endpoints that drop
+ * everything else.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -85,5 +86,16 @@ test('agents with a VXLAN pool (--routing auto): no BIRD, tunnel addresses from 
     assert.ok(topo.ping(topo.workloads[1]!.ns, ips[0]!), 'w2 → w1');
     assert.match(topo.routes(n1.ns), /dev vxlan\.calico proto 81 onlink/);
     assert.equal(existsSync(join(runDir(n1), 'bird.ctl')), false, 'no BIRD when every pool is VXLAN');
+
+    // All-interfaces host endpoints with no policy on both nodes: the hosts drop all but the
+    // failsafe ports (node to node ping stops), and the VXLAN tunnel between them still carries
+    // the workloads' traffic.
+    for (const n of topo.nodes) {
+      await rc.apply({ apiVersion: V3, kind: 'HostEndpoint', metadata: { name: `${n.name}-all`, labels: { role: 'host' } }, spec: { node: n.name, interfaceName: '*' } } as Resource);
+    }
+    const n2ip = topo.nodes[1]!.cidr.split('/')[0]!;
+    await waitFor('host endpoints enforced (node to node ping dropped)', () => !topo.ping(n1.ns, n2ip), 60_000);
+    assert.ok(topo.ping(topo.workloads[0]!.ns, ips[1]!), 'w1 → w2 over VXLAN through the host endpoints');
+    assert.ok(topo.ping(topo.workloads[1]!.ns, ips[0]!), 'w2 → w1');
   });
 });

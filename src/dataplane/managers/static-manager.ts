@@ -3,7 +3,7 @@
  * re-renders it when the settings it depends on change (FelixConfiguration). Pool sets' elements
  * come from the pools (natOutgoing). No I/O.
  */
-import type { FelixSettings, IpPoolUpdate } from '../../calc/types.js';
+import type { FelixSettings, HostIpUpdate, IpPoolUpdate } from '../../calc/types.js';
 import { tryParseCidr } from '../../net/cidr.js';
 import { nftAddr } from '../nftables/render-rule.js';
 import { SETS } from '../nftables/names.js';
@@ -23,6 +23,9 @@ export class StaticManager implements DataplaneManager {
   private rendered: string | undefined;
   private readonly pools = new Map<string, PoolInfo>();
   private poolsDirty = false;
+  /** Every node's addresses (the node-addrs sets: tunnel traffic between nodes passes host-endpoint policy). */
+  private readonly nodes = new Map<string, HostIpUpdate>();
+  private readonly nodesDirty = new Set<string>();
 
   constructor(private readonly table: TableReconciler) {}
 
@@ -32,6 +35,20 @@ export class StaticManager implements DataplaneManager {
       failsafeInbound: s.failsafeInboundHostPorts,
       failsafeOutbound: s.failsafeOutboundHostPorts,
     };
+  }
+
+  onHostIpUpdate(h: HostIpUpdate): void {
+    this.nodesDirty.add(h.node);
+    const old = this.nodes.get(h.node);
+    if (old) this.nodesDirty.add(`-${old.ipv4 ?? ''}|${old.ipv6 ?? ''}`);
+    this.nodes.set(h.node, h);
+  }
+
+  onHostIpRemoved(node: string): void {
+    const old = this.nodes.get(node);
+    if (!old) return;
+    this.nodes.delete(node);
+    this.nodesDirty.add(`-${old.ipv4 ?? ''}|${old.ipv6 ?? ''}`);
   }
 
   onIpPoolUpdate(p: IpPoolUpdate): void {
@@ -56,6 +73,7 @@ export class StaticManager implements DataplaneManager {
       for (const c of renderStaticChains(this.settings)) this.table.setChain(c);
       if (first) this.poolsDirty = true;
     }
+    if (this.nodesDirty.size > 0) this.syncNodeSets();
     if (this.poolsDirty) {
       this.poolsDirty = false;
       const want = new Map<string, Set<string>>([[SETS.masqPools4, new Set()], [SETS.allPools4, new Set()], [SETS.masqPools6, new Set()], [SETS.allPools6, new Set()]]);
@@ -71,5 +89,26 @@ export class StaticManager implements DataplaneManager {
         for (const k of keys) if (!have.has(k)) this.table.addElement(name, k);
       }
     }
+  }
+
+  /**
+   * Only what changed: addresses a changed or removed node had leave the sets unless another
+   * node still has them; the changed nodes' current addresses are added.
+   */
+  private syncNodeSets(): void {
+    const has = (set: string, a: string) => this.table.desired.sets.get(set)?.elements.has(a) ?? false;
+    const inUse = (fam: 'ipv4' | 'ipv6', a: string) => [...this.nodes.values()].some((n) => n[fam] === a);
+    for (const d of this.nodesDirty) {
+      if (d.startsWith('-')) {
+        const [v4, v6] = d.slice(1).split('|');
+        if (v4 && !inUse('ipv4', v4) && has(SETS.nodes4, v4)) this.table.removeElement(SETS.nodes4, v4);
+        if (v6 && !inUse('ipv6', v6) && has(SETS.nodes6, v6)) this.table.removeElement(SETS.nodes6, v6);
+        continue;
+      }
+      const n = this.nodes.get(d);
+      if (n?.ipv4 && !has(SETS.nodes4, n.ipv4)) this.table.addElement(SETS.nodes4, n.ipv4);
+      if (n?.ipv6 && !has(SETS.nodes6, n.ipv6)) this.table.addElement(SETS.nodes6, n.ipv6);
+    }
+    this.nodesDirty.clear();
   }
 }

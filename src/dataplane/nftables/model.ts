@@ -97,6 +97,12 @@ export class ChainBuilder {
     return this;
   }
 
+  /** Several rules with no origin, in order. */
+  addAll(texts: readonly string[]): this {
+    for (const t of texts) this.add(t);
+    return this;
+  }
+
   build(extra: { base?: BaseChainSpec; comment?: string } = {}): NftChain {
     const c: NftChain = { name: this.name, rules: this.rules };
     if (extra.base) c.base = extra.base;

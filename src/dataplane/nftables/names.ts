@@ -130,6 +130,9 @@ export const SETS = {
    * their own, plus NOT_ANY_HEP_IFACES.
    */
   hepIfaces: 'hep-ifaces',
+  /** Every node's address (HostIpUpdate): tunnel packets (VXLAN, IPIP) from and to them pass host-endpoint policy. */
+  nodes4: 'node-addrs4',
+  nodes6: 'node-addrs6',
 } as const;
 
 /** Hex as nft prints marks (`0x00010000`). */

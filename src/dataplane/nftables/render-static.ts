@@ -68,6 +68,30 @@ function anyHep(dir: 'iif' | 'oif', kind: HostChainKind, cond = ''): string {
   return `${cond}${dir}name != ${WL} ${dir}name != @${SETS.hepIfaces} jump ${anyHostChain(kind)}`;
 }
 
+/**
+ * Brindle's own tunnels between nodes pass whatever host-endpoint policy says (Felix does the
+ * same): VXLAN (UDP 4789) and IPIP from and to another node's address. Other traffic from those
+ * addresses is policed as usual.
+ */
+function tunnelFrom(): string[] {
+  return [
+    `iifname != ${WL} udp dport ${VXLAN_UDP_PORT} ip saddr @${SETS.nodes4} fib daddr type local accept`,
+    `iifname != ${WL} udp dport ${VXLAN_UDP_PORT} ip6 saddr @${SETS.nodes6} fib daddr type local accept`,
+    `iifname != ${WL} meta l4proto ipip ip saddr @${SETS.nodes4} fib daddr type local accept`,
+  ];
+}
+
+function tunnelTo(): string[] {
+  return [
+    `udp dport ${VXLAN_UDP_PORT} ip daddr @${SETS.nodes4} fib saddr type local accept`,
+    `udp dport ${VXLAN_UDP_PORT} ip6 daddr @${SETS.nodes6} fib saddr type local accept`,
+    `meta l4proto ipip ip daddr @${SETS.nodes4} fib saddr type local accept`,
+  ];
+}
+
+/** The VXLAN port (Calico's; vxlan-manager.ts programs the device with it). */
+const VXLAN_UDP_PORT = 4789;
+
 export function renderStaticChains(s: StaticSettings): NftChain[] {
   const chains: NftChain[] = [];
   chains.push(new ChainBuilder(CHAINS.rawPrerouting).add(CLEAR_ALL).add(`iifname vmap @${MAPS.fromHepUntracked}`).add(anyHep('iif', 'fhu'))
@@ -77,6 +101,7 @@ export function renderStaticChains(s: StaticSettings): NftChain[] {
   chains.push(new ChainBuilder(CHAINS.manglePrerouting).add(`${IF_ACCEPTED} accept`).add(CT_ESTABLISHED).add(`iifname vmap @${MAPS.fromHepPreDnat}`).add(anyHep('iif', 'fhp'))
     .build({ base: { type: 'filter', hook: 'prerouting', priority: 'mangle', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.filterInput).add(CT_ESTABLISHED).add(CT_INVALID).add(`${IF_ACCEPTED} accept`)
+    .addAll(tunnelFrom())
     .add(`iifname ${WL} jump ${CHAINS.wlToHost}`).add(`iifname vmap @${MAPS.fromHep}`).add(anyHep('iif', 'fh'))
     .build({ base: { type: 'filter', hook: 'input', priority: 'filter', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.filterForward).add(CT_ESTABLISHED).add(CT_INVALID)
@@ -84,6 +109,7 @@ export function renderStaticChains(s: StaticSettings): NftChain[] {
     .add(`iifname ${WL} jump ${CHAINS.fromWlDispatch}`).add(`oifname ${WL} jump ${CHAINS.toWlDispatch}`).add(`oifname vmap @${MAPS.toHepFwd}`).add(anyHep('oif', 'thf'))
     .build({ base: { type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.filterOutput).add(CT_ESTABLISHED).add(CT_INVALID).add(`${IF_ACCEPTED} accept`)
+    .addAll(tunnelTo())
     .add(`oifname ${WL} accept`).add(`oifname vmap @${MAPS.toHep}`).add(anyHep('oif', 'th'))
     .build({ base: { type: 'filter', hook: 'output', priority: 'filter', policy: 'accept' } }));
   chains.push(new ChainBuilder(CHAINS.natPostrouting)
@@ -124,6 +150,8 @@ export function renderStaticSets(s: StaticSettings): NftSet[] {
   return [
     ...Object.values(MAPS).map(map),
     { name: SETS.hepIfaces, type: 'ifname', elements: new Map() },
+    { name: SETS.nodes4, type: 'ipv4_addr', elements: new Map() },
+    { name: SETS.nodes6, type: 'ipv6_addr', elements: new Map() },
     { name: SETS.failsafeIn, type: 'inet_proto . inet_service', elements: portElements(s.failsafeInbound) },
     { name: SETS.failsafeOut, type: 'inet_proto . inet_service', elements: portElements(s.failsafeOutbound) },
     { name: SETS.masqPools4, type: 'ipv4_addr', interval: true, elements: new Map() },
