@@ -3,6 +3,7 @@ import { NFLOG_GROUP_ALLOWED, NFLOG_GROUP_DENIED } from './rule-id.js';
 export interface UlogdConfigOptions {
   /** Unix socket the collector listens on; ulogd's JSON outputs connect to it. */
   socketPath: string;
+  /** ulogd's log: a file, or "stdout" (the collector reads it there, to count overruns). */
   logFile: string;
   pluginDir?: string;
   deniedGroup?: number;
