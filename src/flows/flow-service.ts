@@ -11,6 +11,7 @@ import { FlowPipeline } from './flow-pipeline.js';
 import type { FlowSink } from './flow-sink.js';
 import type { SqliteFlowStore } from './flow-store.js';
 import { UlogdCollector } from './ulogd-collector.js';
+import type { NetlinkBuffer } from './ulogd-config.js';
 import type { OverrunSource } from './ulogd-log.js';
 
 export interface FlowServiceOptions {
@@ -28,6 +29,7 @@ export interface FlowServiceOptions {
   intervalMs?: number;
   buffer?: BufferedSinkOptions;
   conntrack?: boolean;
+  netlinkBuffer?: NetlinkBuffer;
   conntrackSweepMs?: number;
   sysctls?: Record<string, string>;
   onError?(err: Error): void;
@@ -65,6 +67,7 @@ export class FlowService implements Disposable {
     this.pipeline = pipeline;
     this.collector = new UlogdCollector({
       runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}), ...(o.conntrack !== undefined ? { conntrack: o.conntrack } : {}), ...(o.sysctls ? { sysctls: o.sysctls } : {}),
+      ...(o.netlinkBuffer ? { netlinkBuffer: o.netlinkBuffer } : {}),
       ...(o.conntrackSweepMs ? { conntrackSweepMs: o.conntrackSweepMs } : {}), exec: o.exec, onEvent: (ev) => pipeline.onEvent(ev), ...(o.onError ? { onError: o.onError } : {}),
       onOverrun: (source, line) => this.overrun(source, line, metrics),
       onBadLine: () => metrics?.onBadLine(),

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Exec } from '../base/exec.js';
 import type { Disposable } from '../base/lifecycle.js';
-import { CONNTRACK_SYSCTLS, renderUlogdConfig } from './ulogd-config.js';
+import { CONNTRACK_SYSCTLS, renderUlogdConfig, type NetlinkBuffer } from './ulogd-config.js';
 import { parseUlogdLine, type UlogdEvent } from './ulogd-event.js';
 import { ulogdOverrun, type OverrunSource } from './ulogd-log.js';
 
@@ -14,6 +14,8 @@ export interface UlogdCollectorOptions {
   /** Namespace ulogd runs in (under /run/netns); unset: the current one (the agent already runs in its node's netns). */
   netns?: string;
   conntrack?: boolean;
+  /** The conntrack subscription's netlink receive buffer (tests: a small one, to see an overrun counted). */
+  netlinkBuffer?: NetlinkBuffer;
   /** Extra sysctls for the namespace (e.g. a short TIME_WAIT in tests). */
   sysctls?: Record<string, string>;
   ulogdPath?: string;
@@ -70,7 +72,7 @@ export class UlogdCollector implements Disposable {
       this.server.listen(this.socketPath, () => resolve());
     });
     const conf = join(this.o.runDir, 'ulogd.conf');
-    writeFileSync(conf, renderUlogdConfig({ socketPath: this.socketPath, logFile: 'stdout', ...(this.o.conntrack !== undefined ? { conntrack: this.o.conntrack } : {}) }));
+    writeFileSync(conf, renderUlogdConfig({ socketPath: this.socketPath, logFile: 'stdout', ...(this.o.conntrack !== undefined ? { conntrack: this.o.conntrack } : {}), ...(this.o.netlinkBuffer ? { netlinkBuffer: this.o.netlinkBuffer } : {}) }));
     const ulogd = this.o.ulogdPath ?? 'ulogd';
     const [cmd, argv] = this.o.netns ? ['ip', ['netns', 'exec', this.o.netns, ulogd, '-c', conf]] : [ulogd, ['-c', conf]];
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
