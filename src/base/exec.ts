@@ -5,8 +5,9 @@
  * namespace (the agent under `ip netns exec`) leaves it unset. A command that exits non-zero, times
  * out or cannot be started rejects with an ExecError carrying its exit code and stderr.
  */
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
 import { ExecError } from '../errors.js';
+import { requireBuiltin } from './builtin.js';
 
 export interface ExecOptions {
   /**
@@ -32,9 +33,21 @@ export interface Exec {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Runs real processes. */
+let spawnFn: typeof Spawn | undefined;
+
+/** Runs real processes. `node:child_process` is loaded on the first command (short-lived programs that never start one, or start them through run-sync.ts, do not pay its ~5 ms). */
 export class ProcessExec implements Exec {
   run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (spawnFn) return this.start(spawnFn, cmd, args, opts);
+    try {
+      spawnFn = requireBuiltin<typeof import('node:child_process')>('node:child_process').spawn;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.start(spawnFn, cmd, args, opts);
+  }
+
+  private start(spawn: typeof Spawn, cmd: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
     const [file, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, cmd, ...args]] : [cmd, [...args]];
     const shown = [cmd, ...args].join(' ');
     return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import { CniCode, CniError, parseResult, type CniResult } from './cni-spec.js';
 import type { CniRequest } from './cni-request.js';
 import type { NetConf } from './net-conf.js';
 import { toCniError } from './plugin-datastore.js';
-import { VethPlumber, type Wiring } from './veth-plumber.js';
+import { VethPlumber } from './veth-plumber.js';
 import { buildWorkloadEndpoint } from './workload-endpoint.js';
 import { GATEWAY_V4, GATEWAY_V6, HOST_VETH_MAC, workloadIdentity, type WorkloadIdentity } from './workload-identity.js';
 import { WorkloadIpam } from './workload-ipam.js';
@@ -41,21 +41,11 @@ export class NetworkPlugin {
   async add(req: CniRequest, conf: NetConf): Promise<CniResult> {
     this.requireBrindleIpam(conf);
     const id = this.identity(req, conf);
-    // The ip processes start now and wait for their scripts, overlapping the datastore work.
-    const wiring = this.plumber.begin(req.netns);
-    try {
-      return await this.addWith(wiring, req, conf, id);
-    } finally {
-      await wiring.cancel();
-    }
-  }
-
-  private addWith(wiring: Wiring, req: CniRequest, conf: NetConf, id: WorkloadIdentity): Promise<CniResult> {
+    this.plumber.requireNetns(req.netns);
     return this.withStore(conf, async (ds) => {
       const ipam = new WorkloadIpam(new IpamClient(ds));
       const rc = new ResourceClient(ds);
-      await ipam.checkPools(conf.ipam).catch(async (e) => {
-        await wiring.cancel();
+      await ipam.checkPools(conf.ipam).catch((e) => {
         throw toCniError(e, 'reading IP pools');
       });
       await this.deps.checkpoint?.('pools');
@@ -65,7 +55,7 @@ export class NetworkPlugin {
         const { addresses } = await ipam.assign(conf.ipam, id.handleId, id.node, attrs);
         await this.deps.checkpoint?.('ipam');
         vethTouched = true;
-        await wiring.setUp({
+        this.plumber.setUp({
           hostVeth: id.hostVeth, ifname: req.ifname, netns: req.netns, mtu: conf.mtu, containerMac: id.containerMac, addresses,
           replaceHostVeth: this.plumber.hostLinkExists(id.hostVeth),
         });
@@ -74,7 +64,6 @@ export class NetworkPlugin {
         await this.deps.checkpoint?.('endpoint');
         return this.result(id, req, conf, addresses);
       } catch (err) {
-        await wiring.cancel();
         const cause = toCniError(err);
         const undo = await this.teardown(rc, ipam, id, vethTouched ? 'yes' : 'no');
         if (undo.length > 0) cause.message += ` (rolling back also failed: ${undo.join('; ')}; run DEL again or brindle ipam check)`;

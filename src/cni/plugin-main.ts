@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { ProcessExec } from '../base/exec.js';
@@ -96,7 +96,11 @@ function safeVersion(stdin: string): string | undefined {
   }
 }
 
-/** Runs the plugin as a process: stdin, env and argv from this process. */
+/**
+ * Runs the plugin as a process: stdin, env and argv from this process. Output goes straight to
+ * file descriptors 1 and 2 (`process.stdout` would build a stream over them, ~3 ms of every
+ * container start), and the process exits as soon as the command is done.
+ */
 export function runPluginProcess(): void {
   let stdin = '';
   try {
@@ -106,15 +110,37 @@ export function runPluginProcess(): void {
   }
   pluginMain(process.argv[1] ?? 'brindle', process.env, {
     stdin,
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => writeAll(1, t),
+    stderr: (t) => writeAll(2, t),
   }).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exitNow(code),
     (err) => {
-      process.stdout.write(errorJson('1.0.0', new CniError(CniCode.Internal, String((err as Error)?.message ?? err))) + '\n');
-      process.exitCode = 1;
+      writeAll(1, errorJson('1.0.0', new CniError(CniCode.Internal, String((err as Error)?.message ?? err))) + '\n');
+      exitNow(1);
     },
   );
+}
+
+/** Writes all of `text` to a file descriptor, waiting out a non-blocking one that is full (bounded). */
+export function writeAll(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  for (let tries = 0; buf.length > 0 && tries < 10_000; tries++) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return; // the reader is gone: nothing to tell
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * Ends the process once its answer is written. Everything the command did is already durable
+ * (datastore writes are committed before the answer) and every child process has been waited
+ * for, so nothing is lost by not unwinding the event loop and the SQLite connection (which would
+ * only checkpoint its write-ahead log). 'exit' listeners still run (the code cache is written there).
+ */
+function exitNow(code: number): void {
+  process.exitCode = code;
+  process.exit(code);
 }

@@ -1,36 +1,26 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import type { Exec } from '../base/exec.js';
 import { ExecError } from '../errors.js';
 import { CniCode, CniError } from './cni-spec.js';
-import { containerSetupScript, hostSetupScript, hostSysctls, type VethPlan } from './veth-scripts.js';
+import { runSync, type SyncRunner } from '../base/run-sync.js';
+import { setupShellScript, type VethPlan } from './veth-scripts.js';
 import { GATEWAY_V4, GATEWAY_V6, HOST_VETH_MAC } from './workload-identity.js';
 
 /**
- * Does the kernel side of an attachment: two `ip -batch` runs (one in the node's netns where the
- * plugin runs, one inside the container's netns through `nsenter --net=PATH`, which takes any
- * netns path, unlike `ip -n`), plus host sysctls written to /proc/sys directly (per-netns for the
- * writing process, no process spawned). It never touches another netns than these two.
- * `procSys` is injectable so tests can point it at a directory.
+ * Does the kernel side of an attachment. ADD: one `sh -c` script (setupShellScript) run to
+ * completion synchronously: the host-side `ip -batch` in the node's netns where the plugin runs,
+ * the host sysctls, the container-side `ip -batch` in the container's netns. DEL and CHECK run
+ * `ip` through Exec. It never touches another netns than these two. `procSys` is injectable so
+ * tests can point it at a directory; `runner` so they can see the script.
  */
-/** The kernel half of one ADD, started early (see VethPlumber.begin). */
-export interface Wiring {
-  setUp(p: VethPlan): Promise<void>;
-  cancel(): Promise<void>;
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve(v: T): void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-/** How long one ip run may take once it has its script: netlink waits for the kernel's rtnl lock, which a busy host (many netns being created or deleted) holds for seconds. */
+/** How long one ip run may take: netlink waits for the kernel's rtnl lock, which a busy host (many netns being created or deleted) holds for seconds. */
 const IP_TIMEOUT_MS = 90_000;
 
 export class VethPlumber {
   constructor(
     private readonly exec: Exec,
     private readonly procSys = '/proc/sys',
+    private readonly runner: SyncRunner = runSync,
   ) {}
 
   /** True when an interface of that name exists in the node's netns (its IPv4 conf dir exists). */
@@ -42,53 +32,33 @@ export class VethPlumber {
     return path !== '' && existsSync(path);
   }
 
-  /**
-   * Starts the two `ip -batch` processes of an ADD before their scripts are known (they wait on
-   * stdin), so their start-up overlaps the datastore work; `setUp` then feeds them in order.
-   * Every Wiring must end with `setUp` or `cancel` (which lets both exit having done nothing).
-   */
-  begin(netns: string): Wiring {
+  /** Refuses (CNI 3) a container netns that is not there (before anything is allocated). */
+  requireNetns(netns: string): void {
     if (!this.netnsExists(netns)) throw new CniError(CniCode.UnknownContainer, `network namespace ${netns} does not exist (has the container exited?)`);
-    const host = deferred<string>();
-    const ctr = deferred<string>();
-    const hostRun = this.ip(host.promise, undefined, 'creating the veth');
-    const ctrRun = this.ip(ctr.promise, netns, `configuring the interface in ${netns}`);
-    hostRun.catch(() => undefined);
-    ctrRun.catch(() => undefined);
-    let done = false;
-    const cancel = async () => {
-      if (done) return;
-      done = true;
-      host.resolve('');
-      ctr.resolve('');
-      await Promise.allSettled([hostRun, ctrRun]);
-    };
-    const setUp = async (p: VethPlan) => {
-      if (done) throw new Error('wiring already used');
-      done = true;
-      host.resolve(hostSetupScript(p));
-      try {
-        await hostRun;
-        for (const [path, value] of hostSysctls(p.hostVeth, p.addresses.some((a) => a.includes(':')))) {
-          try {
-            writeFileSync(`${this.procSys}/${path}`, value);
-          } catch (err) {
-            throw new CniError(CniCode.IoFailure, `cannot set ${path.replace(/\//g, '.')}=${value}: ${(err as Error).message}`, undefined, { cause: err });
-          }
-        }
-      } catch (err) {
-        ctr.resolve('');
-        await ctrRun.catch(() => undefined);
-        throw err;
-      }
-      ctr.resolve(containerSetupScript(p));
-      await ctrRun;
-    };
-    return { setUp, cancel };
   }
 
-  async setUp(p: VethPlan): Promise<void> {
-    await this.begin(p.netns).setUp(p);
+  /** Wires the veth, its routes and sysctls, and the container side (see setupShellScript). */
+  setUp(p: VethPlan): void {
+    const r = this.runner('sh', ['-c', setupShellScript(p, this.procSys, namedNetns(p.netns))], { timeoutMs: IP_TIMEOUT_MS });
+    if (r.startError) throw new CniError(CniCode.Internal, `wiring ${p.hostVeth}: ${r.startError}`);
+    if (r.status === 0) return;
+    const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const marker = lines.find((l) => l.startsWith('brindle-step '));
+    const why = lines.filter((l) => !l.startsWith('brindle-step ') && !/^Command failed/.test(l)).join('; ');
+    if (r.timedOut) throw new CniError(CniCode.Internal, `wiring ${p.hostVeth}: timed out after ${IP_TIMEOUT_MS} ms${why ? ` (${why})` : ''}`);
+    const [, step, detail] = /^brindle-step (\S+) ?(.*)$/.exec(marker ?? '') ?? [];
+    switch (step) {
+      case 'host':
+        throw new CniError(CniCode.Internal, `creating the veth: ${why || `exit code ${r.status}`}`);
+      case 'sysctl': {
+        const [path, value] = (detail ?? '').split('=');
+        throw new CniError(CniCode.IoFailure, `cannot set ${(path ?? '').replace(/\//g, '.')}=${value}: ${why.replace(/^sh: \d+: /, '') || 'write failed'}`);
+      }
+      case 'container':
+        throw new CniError(CniCode.Internal, `configuring the interface in ${p.netns}: ${why || `exit code ${r.status}`}`);
+      default:
+        throw new CniError(CniCode.Internal, `wiring ${p.hostVeth}: ${why || (r.signal ? `killed by ${r.signal}` : `exit code ${r.status}`)}`);
+    }
   }
 
   /** Removes the host veth by name (its peer goes with it). Missing is fine. */
@@ -162,5 +132,20 @@ export class VethPlumber {
       const stderr = err instanceof ExecError ? err.stderr.trim() : (err as Error).message;
       throw new CniError(CniCode.CheckFailed, `reading ${netns ? `${netns}` : 'the node'}: ${stderr}`, undefined, { cause: err });
     }
+  }
+}
+
+/**
+ * The name `ip -n` takes for a netns path, when the path is a named netns (`/run/netns/NAME`, the
+ * same file as `/var/run/netns/NAME`, where ip looks). `ip -n` costs one process start less than
+ * `nsenter … ip`.
+ */
+function namedNetns(path: string): string | undefined {
+  const m = /^\/(?:var\/)?run\/netns\/([A-Za-z0-9_.-]+)$/.exec(path);
+  if (!m || m[1] === '.' || m[1] === '..') return undefined;
+  try {
+    return realpathSync(`/var/run/netns/${m[1]}`) === realpathSync(path) ? m[1] : undefined;
+  } catch {
+    return undefined;
   }
 }

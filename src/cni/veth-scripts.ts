@@ -62,3 +62,32 @@ export function hostSysctls(hostVeth: string, ipv6: boolean): [string, string][]
   }
   return out;
 }
+
+/** Single-quotes a word for sh. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Exit codes of setupShellScript's steps. */
+export const SETUP_EXIT = { host: 3, sysctl: 4, container: 5 } as const;
+
+/**
+ * The whole kernel side of an ADD as one `sh -c` script, so the plugin starts one process (each
+ * start from Node forks the whole Node process, ~4 ms here) and the shell starts the rest: the
+ * host-side `ip -batch`, the host sysctls (shell built-ins writing /proc/sys), then the
+ * container-side `ip -batch` inside the container's netns: `ip -n NAME` when the netns is a named
+ * one (`/run/netns/NAME`), otherwise `nsenter --net=PATH`, which takes any netns path. A failed
+ * step prints `brindle-step <step> [<detail>]` on stderr and exits with its SETUP_EXIT code; ip's
+ * own message is on stderr before it. Here-documents with quoted delimiters: nothing in them is
+ * expanded by the shell.
+ */
+export function setupShellScript(p: VethPlan, procSys: string, netnsName?: string): string {
+  const fail = (step: keyof typeof SETUP_EXIT, detail = '') => `|| { echo ${shellQuote(`brindle-step ${step}${detail ? ` ${detail}` : ''}`)} >&2; exit ${SETUP_EXIT[step]}; }`;
+  const lines = [`ip -batch - <<'BRINDLE_HOST_END' ${fail('host')}`, hostSetupScript(p) + 'BRINDLE_HOST_END'];
+  for (const [path, value] of hostSysctls(p.hostVeth, p.addresses.some(v6))) {
+    lines.push(`printf %s ${shellQuote(value)} > ${shellQuote(`${procSys}/${path}`)} ${fail('sysctl', `${path}=${value}`)}`);
+  }
+  const ctr = netnsName !== undefined ? `ip -n ${shellQuote(netnsName)} -batch -` : `nsenter --net=${shellQuote(p.netns)} ip -batch -`;
+  lines.push(`${ctr} <<'BRINDLE_CTR_END' ${fail('container')}`, containerSetupScript(p) + 'BRINDLE_CTR_END');
+  return lines.join('\n') + '\n';
+}
