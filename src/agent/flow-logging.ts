@@ -21,6 +21,7 @@ export async function startFlowLogging(deps: AgentDeps, registry: Registry): Pro
     node: flags.node, datastore: deps.datastore, exec: deps.exec, clock: deps.clock, runDir: `${flags.runDir}/flows`,
     sinks, store, registry, conntrackSweepMs: 5_000, ...(fl.buffer ? { buffer: { capacity: fl.buffer } } : {}),
     onError: (err) => log.error('flow logging stopped', { error: err.message }),
+    onOverrun: (r) => log.warn('flow logging: the kernel dropped events (netlink receive buffer overrun); some flows have no record', { source: r.source, overruns: r.overruns, total: r.total, ulogd: r.line }),
   });
   try {
     await service.start();

@@ -39,6 +39,7 @@ export class FlowPipeline implements Disposable {
   readonly buffers: BufferedSink[];
   private readonly disposables = new DisposableStore();
   records = 0;
+  private mergedSeen = 0;
 
   constructor(private readonly o: FlowPipelineOptions) {
     this.buffers = o.sinks.map((s) => new BufferedSink(s, o.clock, s === o.store ? {} : o.buffer));
@@ -67,9 +68,16 @@ export class FlowPipeline implements Disposable {
 
   /** Closes the interval: aggregated records go to every sink's buffer. */
   flush(): void {
+    this.o.metrics?.onMerged(this.aggregator.merged - this.mergedSeen);
+    this.mergedSeen = this.aggregator.merged;
     const batch = this.aggregator.flush();
     if (batch.length === 0) return;
     for (const b of this.buffers) b.offer(batch);
+  }
+
+  /** Records in (one per denied packet or connection end), summed into open ones, passed through unaggregated. */
+  stats(): { records: number; merged: number; overflowed: number; unknownPrefixes: number } {
+    return { records: this.records, merged: this.aggregator.merged, overflowed: this.aggregator.overflowed, unknownPrefixes: this.recorder.unknownPrefixes };
   }
 
   sinkStats(): { name: string; stats: FlowSinkStats }[] {

@@ -2,7 +2,10 @@
  * What Brindle records about a flow, and the JSON shape `brindle flows -o json` prints. A record is
  * one 5-tuple, one verdict and one deciding policy, seen on one node in one aggregation interval:
  * packet and byte counts are summed over the interval, `start`/`end` are the first and last packet
- * (epoch milliseconds). Pure types and helpers, no I/O.
+ * (epoch milliseconds). An allowed record also counts the connections it stands for: one per
+ * conntrack end, more when a 5-tuple was used again within the interval (source ports reused at
+ * thousands of connections a second), so aggregating never hides a connection. Pure types and
+ * helpers, no I/O.
  */
 
 export type FlowVerdict = 'allowed' | 'denied';
@@ -54,6 +57,12 @@ export interface FlowRecord {
   staged?: StagedVerdict[];
   packets: number;
   bytes: number;
+  /**
+   * Connections summed into this record (allowed records: one per conntrack end; several when the
+   * 5-tuple was reused within the interval). Absent on denied records (`packets` counts those) and
+   * on allowed records stored before it existed (read as 1).
+   */
+  connections?: number;
   /** Epoch milliseconds of the first and last packet. */
   start: number;
   end: number;
@@ -72,6 +81,7 @@ export interface FlowJson {
   staged?: StagedVerdict[];
   packets: number;
   bytes: number;
+  connections?: number;
   start: string;
   end: string;
   node: string;
@@ -90,6 +100,7 @@ export function flowToJson(r: FlowRecord): FlowJson {
     ...(r.staged && r.staged.length > 0 ? { staged: r.staged } : {}),
     packets: r.packets,
     bytes: r.bytes,
+    ...(r.connections !== undefined ? { connections: r.connections } : {}),
     start: new Date(r.start).toISOString(),
     end: new Date(r.end).toISOString(),
     node: r.node,

@@ -108,6 +108,7 @@ export class FlowRecorder {
       policy,
       packets: ev.packets + ev.replyPackets,
       bytes: ev.bytes + ev.replyBytes,
+      connections: 1,
       start: ev.start,
       end: ev.end,
     });

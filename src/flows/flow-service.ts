@@ -11,6 +11,8 @@ import { FlowPipeline } from './flow-pipeline.js';
 import type { FlowSink } from './flow-sink.js';
 import type { SqliteFlowStore } from './flow-store.js';
 import { UlogdCollector } from './ulogd-collector.js';
+import type { NetlinkBuffer } from './ulogd-config.js';
+import type { OverrunSource } from './ulogd-log.js';
 
 export interface FlowServiceOptions {
   node: string;
@@ -27,9 +29,16 @@ export interface FlowServiceOptions {
   intervalMs?: number;
   buffer?: BufferedSinkOptions;
   conntrack?: boolean;
+  netlinkBuffer?: NetlinkBuffer;
   conntrackSweepMs?: number;
   sysctls?: Record<string, string>;
   onError?(err: Error): void;
+  /**
+   * The kernel dropped flow events (netlink overrun): some connections or denied packets have no
+   * record. Called at most once per `overrunReportMs` (default 10 s) with the overruns since the last call.
+   */
+  onOverrun?(report: { source: OverrunSource; overruns: number; total: number; line: string }): void;
+  overrunReportMs?: number;
 }
 
 /**
@@ -44,6 +53,7 @@ export class FlowService implements Disposable {
   private collector: UlogdCollector | undefined;
   private refresh: Disposable | undefined;
   private revision = -1;
+  private readonly reports: Partial<Record<OverrunSource, { last: number; since: number }>> = {};
 
   constructor(private readonly o: FlowServiceOptions) {}
 
@@ -57,7 +67,10 @@ export class FlowService implements Disposable {
     this.pipeline = pipeline;
     this.collector = new UlogdCollector({
       runDir: o.runDir, ...(o.netns ? { netns: o.netns } : {}), ...(o.conntrack !== undefined ? { conntrack: o.conntrack } : {}), ...(o.sysctls ? { sysctls: o.sysctls } : {}),
+      ...(o.netlinkBuffer ? { netlinkBuffer: o.netlinkBuffer } : {}),
       ...(o.conntrackSweepMs ? { conntrackSweepMs: o.conntrackSweepMs } : {}), exec: o.exec, onEvent: (ev) => pipeline.onEvent(ev), ...(o.onError ? { onError: o.onError } : {}),
+      onOverrun: (source, line) => this.overrun(source, line, metrics),
+      onBadLine: () => metrics?.onBadLine(),
     });
     await this.collector.start();
     // Identities and policies that records are labelled with follow the datastore.
@@ -72,6 +85,30 @@ export class FlowService implements Disposable {
         }
       }, () => undefined).finally(() => (busy = false));
     }, 2_000);
+  }
+
+  /** Counts an overrun (metric, store) and reports it, at most once per interval per source. */
+  private overrun(source: OverrunSource, line: string, metrics: FlowMetrics | undefined): void {
+    metrics?.onOverrun(source);
+    try {
+      this.o.store?.recordOverrun(this.o.node, source, this.o.clock.now());
+    } catch {
+      // the store is busy or gone: the metric and the report still tell
+    }
+    const r = (this.reports[source] ??= { last: -Infinity, since: 0 });
+    r.since++;
+    const now = this.o.clock.now();
+    if (now - r.last < (this.o.overrunReportMs ?? 10_000)) return;
+    this.o.onOverrun?.({ source, overruns: r.since, total: this.collector?.overruns[source] ?? r.since, line: line.trim() });
+    r.last = now;
+    r.since = 0;
+  }
+
+  /** The collector's and pipeline's counts: lines read, unreadable, overruns, records, merged. */
+  stats(): { lines: number; badLines: number; overruns: Record<OverrunSource, number>; records: number; merged: number; overflowed: number } | undefined {
+    if (!this.collector || !this.pipeline) return undefined;
+    const p = this.pipeline.stats();
+    return { lines: this.collector.lines, badLines: this.collector.badLines, overruns: { ...this.collector.overruns }, records: p.records, merged: p.merged, overflowed: p.overflowed };
   }
 
   get ulogdPid(): number | undefined {

@@ -19,7 +19,23 @@ CREATE TABLE IF NOT EXISTS flow_parts (
   hash TEXT PRIMARY KEY,
   part TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flow_overruns (
+  node TEXT NOT NULL,
+  minute_ms INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (node, minute_ms, source)
+) WITHOUT ROWID;
 `;
+
+/** Kernel overruns a node reported in one minute: events were dropped, so records are missing. */
+export interface FlowOverruns {
+  node: string;
+  /** Epoch ms of the minute's start. */
+  minute: number;
+  source: string;
+  count: number;
+}
 
 /** A part of a record stored once: `{"$": hash}` in the record, the JSON in flow_parts. */
 type PartRef = { $: string };
@@ -43,6 +59,9 @@ export interface StoredFlow {
  * put back on read, byte for byte. Rows written before that (everything inline) read as they always
  * did: no migration. External peers stay inline (their addresses are unbounded). Parts are few
  * (one per endpoint identity and per rule) and are kept when records are pruned.
+ *
+ * Beside the records, `flow_overruns` counts per node and minute the times the kernel dropped flow
+ * events (netlink buffer overruns), so whoever reads the records learns that some are missing.
  */
 export class SqliteFlowStore implements FlowSink {
   readonly name: string;
@@ -50,6 +69,7 @@ export class SqliteFlowStore implements FlowSink {
   private readonly insert: Database.Statement;
   private readonly insertPart: Database.Statement;
   private readonly selectPart: Database.Statement;
+  private readonly insertOverrun: Database.Statement;
   /** Hashes known to be in flow_parts, with their JSON. */
   private readonly parts = new Map<string, string>();
 
@@ -63,6 +83,19 @@ export class SqliteFlowStore implements FlowSink {
     this.insert = this.db.prepare('INSERT INTO flow_records (node, end_ms, verdict, record) VALUES (?, ?, ?, ?)');
     this.insertPart = this.db.prepare('INSERT OR IGNORE INTO flow_parts (hash, part) VALUES (?, ?)');
     this.selectPart = this.db.prepare('SELECT part FROM flow_parts WHERE hash = ?');
+    this.insertOverrun = this.db.prepare('INSERT INTO flow_overruns (node, minute_ms, source, count) VALUES (?, ?, ?, 1) ON CONFLICT (node, minute_ms, source) DO UPDATE SET count = count + 1');
+  }
+
+  /** Counts one kernel overrun of `source` on `node` at `at` (epoch ms), in its minute. */
+  recordOverrun(node: string, source: string, at: number): void {
+    this.insertOverrun.run(node, Math.floor(at / 60_000) * 60_000, source);
+  }
+
+  /** Overruns per node, minute and source in minutes that end at or after `since` (all when unset), oldest first. */
+  overruns(o: { since?: number; node?: string } = {}): FlowOverruns[] {
+    const rows = this.db.prepare('SELECT node, minute_ms AS minute, source, count FROM flow_overruns WHERE minute_ms >= ? AND (? IS NULL OR node = ?) ORDER BY minute_ms, node, source')
+      .all(o.since === undefined ? 0 : Math.floor(o.since / 60_000) * 60_000, o.node ?? null, o.node ?? null) as FlowOverruns[];
+    return rows;
   }
 
   /** The reference to `value` in flow_parts (written there unless already known). */
@@ -125,6 +158,7 @@ export class SqliteFlowStore implements FlowSink {
 
   /** Deletes records that ended before `now - retention`; returns how many. */
   prune(now: number): number {
+    this.db.prepare('DELETE FROM flow_overruns WHERE minute_ms < ?').run(now - this.retentionMs);
     return this.db.prepare('DELETE FROM flow_records WHERE end_ms < ?').run(now - this.retentionMs).changes;
   }
 

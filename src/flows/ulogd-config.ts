@@ -3,12 +3,20 @@ import { NFLOG_GROUP_ALLOWED, NFLOG_GROUP_DENIED } from './rule-id.js';
 export interface UlogdConfigOptions {
   /** Unix socket the collector listens on; ulogd's JSON outputs connect to it. */
   socketPath: string;
+  /** ulogd's log: a file, or "stdout" (the collector reads it there, to count overruns). */
   logFile: string;
   pluginDir?: string;
   deniedGroup?: number;
   allowedGroup?: number;
   /** Conntrack DESTROY events (allowed flows' counts); off leaves only logged packets. */
   conntrack?: boolean;
+  /** The conntrack subscription's netlink receive buffer: initial and maximum bytes (defaults 16 and 64 MiB). */
+  netlinkBuffer?: NetlinkBuffer;
+}
+
+export interface NetlinkBuffer {
+  bytes: number;
+  maxBytes: number;
 }
 
 /**
@@ -45,7 +53,8 @@ export function renderUlogdConfig(o: UlogdConfigOptions): string {
   ];
   // Thousands of connections ending per second overflow the default netlink receive buffer
   // (ulogd: "We are losing events"): start at 16 MiB, ulogd doubles it on ENOBUFS up to 64 MiB.
-  if (o.conntrack !== false) lines.push('[ct1]', 'hash_enable=0', 'event_mask=0x00000004', `netlink_socket_buffer_size=${NETLINK_BUFFER}`, `netlink_socket_buffer_maxsize=${NETLINK_BUFFER_MAX}`, '', ...json('ct3'));
+  // Past that, events the kernel cannot queue are dropped; ulogd says so and the collector counts it.
+  if (o.conntrack !== false) lines.push('[ct1]', 'hash_enable=0', 'event_mask=0x00000004', `netlink_socket_buffer_size=${o.netlinkBuffer?.bytes ?? NETLINK_BUFFER}`, `netlink_socket_buffer_maxsize=${o.netlinkBuffer?.maxBytes ?? NETLINK_BUFFER_MAX}`, '', ...json('ct3'));
   return lines.join('\n');
 }
 

@@ -93,6 +93,20 @@ describe('brindle flows / report compliance / policy suggest (CLI, SQLite)', () 
     assert.equal(brindle('report', 'compliance', '--zone', 'nonsense').code, 2);
   });
 
+  test('flows tells (stderr) when a node reported kernel overruns in the period: records are missing', async () => {
+    assert.equal(brindle('flows').stderr, '', 'no overruns, no warning');
+    const store = new SqliteFlowStore(join(dir, 'brindle.db'));
+    store.recordOverrun('node-a', 'conntrack', now - 2 * 3600_000);
+    store.recordOverrun('node-a', 'conntrack', now - 2 * 3600_000);
+    await store.close();
+    const all = brindle('flows');
+    assert.equal(all.code, 0);
+    assert.equal(all.stdout.trim().split('\n').length, 3, 'the records are still printed');
+    assert.match(all.stderr, /warning: node node-a \(conntrack\) reported 2 kernel event overrun\(s\) in the minute from .*: some flows of that period have no record/);
+    assert.equal(brindle('flows', '--since', '5m').stderr, '', 'not in the period asked about');
+    assert.equal(brindle('flows', '--node', 'node-b').stderr, '', 'nor on another node');
+  });
+
   test('policy suggest writes staged least-privilege policies that preview --staged can show', () => {
     const yaml = ok('policy', 'suggest', '-n', 'prod', '--since', '1h');
     assert.match(yaml, /kind: StagedNetworkPolicy/);

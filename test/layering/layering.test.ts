@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../helpers/paths.js';
 const SRC = join(REPO_ROOT, 'src');
 const PURE = [/^api\//, /^selector\//, /^calc\//, /^net\//, /^dataplane\/.*render[^/]*\.ts$/, /^dataplane\/.*\/render\//, /^routing\/.*render[^/]*\.ts$/,
   // flow logging's pure half: records, rule IDs, ulogd field mapping, aggregation, filters, labelling, reports
-  /^flows\/(flow-record|rule-id|ulogd-event|ulogd-config|flow-aggregator|flow-filter|flow-context|flow-recorder|staged-policies|compliance-report|policy-suggest)\.ts$/];
+  /^flows\/(flow-record|rule-id|ulogd-event|ulogd-log|ulogd-config|flow-aggregator|flow-filter|flow-context|flow-recorder|staged-policies|compliance-report|policy-suggest)\.ts$/];
 const IO_DIRS = ['datastore/', 'ui/', 'flows/flow-store', 'flows/ulogd-collector', 'flows/bulk-http-sink', 'flows/jsonl-sink', 'ipam/', 'cli/', 'agent/', 'cni/', 'kube/', 'lab/', 'routing/bird', 'dataplane/apply'];
 const FORBIDDEN_PACKAGES = [
   'node:child_process', 'child_process', 'node:fs', 'fs', 'node:fs/promises', 'fs/promises', 'node:net', 'net',

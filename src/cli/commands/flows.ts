@@ -51,6 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
           print(f.record);
           last = f.id;
         }
+        warnOverruns(ctx, store, filter);
         if (!o.follow) return;
         last = Math.max(last, store.lastId());
         await new Promise<void>((resolve) => {
@@ -118,6 +119,7 @@ export function register(program: Command, ctx: CliContext): void {
         sinks, ...(store ? { store } : {}), registry, intervalMs: interval, buffer: { capacity: positive(o.buffer, '--buffer') }, conntrack: o.conntrack, sysctls,
         ...(o.ctSweep ? { conntrackSweepMs: positive(o.ctSweep, '--ct-sweep') } : {}),
         onError: (e) => { failed = e; stop(); },
+        onOverrun: (r) => ctx.err(`warning: the kernel dropped ${r.source} events (netlink receive buffer overrun, ${r.overruns} time(s), ${r.total} in all): some flows have no record`),
       });
       const server = o.metricsListen ? await serveMetrics(o.metricsListen, registry) : undefined;
       try {
@@ -159,10 +161,28 @@ async function serveMetrics(listen: string, registry: Registry): Promise<import(
   return server;
 }
 
+/**
+ * Records that were never made are not in any query's answer: say so (stderr) when a node reported
+ * kernel overruns (events dropped) in the period asked about.
+ */
+function warnOverruns(ctx: CliContext, store: SqliteFlowStore, f: FlowFilter): void {
+  const per = new Map<string, { count: number; first: number; last: number }>();
+  for (const o of store.overruns({ ...(f.since !== undefined ? { since: f.since } : {}), ...(f.node ? { node: f.node } : {}) })) {
+    const k = `${o.node} (${o.source})`;
+    const cur = per.get(k);
+    if (cur) [cur.count, cur.last] = [cur.count + o.count, o.minute];
+    else per.set(k, { count: o.count, first: o.minute, last: o.minute });
+  }
+  for (const [k, v] of per) {
+    const when = v.first === v.last ? `in the minute from ${new Date(v.first).toISOString()}` : `between ${new Date(v.first).toISOString()} and ${new Date(v.last + 60_000).toISOString()}`;
+    ctx.err(`warning: node ${k} reported ${v.count} kernel event overrun(s) ${when}: some flows of that period have no record`);
+  }
+}
+
 export function flowLine(r: FlowRecord): string {
   const t = new Date(r.end).toISOString().replace('T', ' ').slice(0, 23);
   const port = r.dstPort !== undefined ? `/${r.dstPort}` : '';
   const verdict = r.verdict === 'allowed' ? 'ALLOWED' : 'DENIED ';
   const staged = (r.staged ?? []).map((s) => ` [staged ${s.tier}/${s.namespace ? `${s.namespace}/` : ''}${s.name}: ${s.action}]`).join('');
-  return `${t}  ${r.node}  ${peerLabel(r.src)}${r.srcPort !== undefined ? `:${r.srcPort}` : ''} -> ${peerLabel(r.dst)} ${r.protocol}${port}  ${verdict} ${r.direction}  by ${policyLabel(r.policy)}  ${r.packets} pkts ${r.bytes} B${staged}`;
+  return `${t}  ${r.node}  ${peerLabel(r.src)}${r.srcPort !== undefined ? `:${r.srcPort}` : ''} -> ${peerLabel(r.dst)} ${r.protocol}${port}  ${verdict} ${r.direction}  by ${policyLabel(r.policy)}  ${r.packets} pkts ${r.bytes} B${(r.connections ?? 1) > 1 ? ` in ${r.connections} connections` : ''}${staged}`;
 }
