@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS flow_records (
 CREATE INDEX IF NOT EXISTS flow_records_end ON flow_records(end_ms);
 CREATE TABLE IF NOT EXISTS flow_parts (
   hash TEXT PRIMARY KEY,
-  part TEXT NOT NULL
+  part TEXT NOT NULL,
+  seen_ms INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS flow_overruns (
   node TEXT NOT NULL,
@@ -41,6 +42,11 @@ export interface FlowOverruns {
 type PartRef = { $: string };
 /** Distinct parts remembered per store object, at most (then forgotten and re-checked). */
 const MAX_KNOWN_PARTS = 100_000;
+/**
+ * A part's `seen_ms` is brought forward at most this often per writer: a part whose `seen_ms` is
+ * older than retention plus this can have no record left, and `prune` deletes it.
+ */
+const TOUCH_MS = 3600_000;
 
 export interface StoredFlow {
   id: number;
@@ -57,8 +63,9 @@ export interface StoredFlow {
  * or network set: its address, names and labels) and the deciding policy become `{"$": hash}`, a
  * content hash keying the table `flow_parts` (INSERT OR IGNORE, so writers never conflict), and are
  * put back on read, byte for byte. Rows written before that (everything inline) read as they always
- * did: no migration. External peers stay inline (their addresses are unbounded). Parts are few
- * (one per endpoint identity and per rule) and are kept when records are pruned.
+ * did: no migration. External peers stay inline (their addresses are unbounded). Each part notes
+ * when a record last used it (`seen_ms`, brought forward at most hourly per writer), and `prune`
+ * deletes parts no record within retention can use, so identities of workloads long gone go too.
  *
  * Beside the records, `flow_overruns` counts per node and minute the times the kernel dropped flow
  * events (netlink buffer overruns), so whoever reads the records learns that some are missing.
@@ -72,6 +79,8 @@ export class SqliteFlowStore implements FlowSink {
   private readonly insertOverrun: Database.Statement;
   /** Hashes known to be in flow_parts, with their JSON. */
   private readonly parts = new Map<string, string>();
+  /** Hashes this writer stored, with the `seen_ms` it last gave them. */
+  private readonly touched = new Map<string, number>();
 
   constructor(readonly path: string, readonly retentionMs = 7 * 86400_000) {
     this.name = `sqlite:${path}`;
@@ -80,8 +89,10 @@ export class SqliteFlowStore implements FlowSink {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    migrateParts(this.db);
     this.insert = this.db.prepare('INSERT INTO flow_records (node, end_ms, verdict, record) VALUES (?, ?, ?, ?)');
-    this.insertPart = this.db.prepare('INSERT OR IGNORE INTO flow_parts (hash, part) VALUES (?, ?)');
+    // Written again (not only updated) when touched: another writer's prune may have deleted it meanwhile.
+    this.insertPart = this.db.prepare('INSERT INTO flow_parts (hash, part, seen_ms) VALUES (?, ?, ?) ON CONFLICT (hash) DO UPDATE SET seen_ms = max(seen_ms, excluded.seen_ms)');
     this.selectPart = this.db.prepare('SELECT part FROM flow_parts WHERE hash = ?');
     this.insertOverrun = this.db.prepare('INSERT INTO flow_overruns (node, minute_ms, source, count) VALUES (?, ?, ?, 1) ON CONFLICT (node, minute_ms, source) DO UPDATE SET count = count + 1');
   }
@@ -98,14 +109,20 @@ export class SqliteFlowStore implements FlowSink {
     return rows;
   }
 
-  /** The reference to `value` in flow_parts (written there unless already known). */
-  private ref(value: object): PartRef {
+  /** The reference to `value` in flow_parts (written there unless already known; `at` = the record's end, its seen time). */
+  private ref(value: object, at: number): PartRef {
     const text = JSON.stringify(value);
     const h = createHash('sha256').update(text).digest('base64url').slice(0, 16);
-    if (!this.parts.has(h)) {
+    const last = this.touched.get(h);
+    if (last === undefined) {
+      if (this.touched.size >= MAX_KNOWN_PARTS) this.touched.clear();
       if (this.parts.size >= MAX_KNOWN_PARTS) this.parts.clear();
-      this.insertPart.run(h, text);
+      this.insertPart.run(h, text, at);
       this.parts.set(h, text);
+      this.touched.set(h, at);
+    } else if (at - last >= TOUCH_MS) {
+      this.insertPart.run(h, text, at);
+      this.touched.set(h, at);
     }
     return { $: h };
   }
@@ -124,13 +141,13 @@ export class SqliteFlowStore implements FlowSink {
     return JSON.parse(text) as T;
   }
 
-  private peerRef(p: FlowPeer): FlowPeer | PartRef {
-    return p.labels && Object.keys(p.labels).length > 0 ? this.ref(p) : p;
+  private peerRef(p: FlowPeer, at: number): FlowPeer | PartRef {
+    return p.labels && Object.keys(p.labels).length > 0 ? this.ref(p, at) : p;
   }
 
   /** The row text of a record. */
   private encode(r: FlowRecord): string {
-    return JSON.stringify({ ...r, src: this.peerRef(r.src), dst: this.peerRef(r.dst), policy: this.ref(r.policy) });
+    return JSON.stringify({ ...r, src: this.peerRef(r.src, r.end), dst: this.peerRef(r.dst, r.end), policy: this.ref(r.policy, r.end) });
   }
 
   private decode(text: string): FlowRecord {
@@ -148,6 +165,7 @@ export class SqliteFlowStore implements FlowSink {
     } catch (err) {
       // Parts of a rolled-back batch are not in the table: forget what this batch taught.
       this.parts.clear();
+      this.touched.clear();
       throw err;
     }
   }
@@ -156,10 +174,22 @@ export class SqliteFlowStore implements FlowSink {
     this.writeSync(records);
   }
 
-  /** Deletes records that ended before `now - retention`; returns how many. */
+  /** Deletes records that ended before `now - retention`, and the parts none of the rest can use; returns how many records. */
   prune(now: number): number {
-    this.db.prepare('DELETE FROM flow_overruns WHERE minute_ms < ?').run(now - this.retentionMs);
-    return this.db.prepare('DELETE FROM flow_records WHERE end_ms < ?').run(now - this.retentionMs).changes;
+    const cut = now - this.retentionMs;
+    this.db.prepare('DELETE FROM flow_overruns WHERE minute_ms < ?').run(cut);
+    const n = this.db.prepare('DELETE FROM flow_records WHERE end_ms < ?').run(cut).changes;
+    const gone = this.db.prepare('DELETE FROM flow_parts WHERE seen_ms < ?').run(cut - TOUCH_MS).changes;
+    if (gone > 0) {
+      this.parts.clear();
+      this.touched.clear();
+    }
+    return n;
+  }
+
+  /** How many parts (identities, deciders) are stored. */
+  partCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM flow_parts').get() as { n: number }).n;
   }
 
   /**
@@ -203,6 +233,20 @@ export class SqliteFlowStore implements FlowSink {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * Files from before `seen_ms`: the column is added and every part marked seen now, so they live a
+ * full retention from the upgrade (records written before may use any of them).
+ */
+function migrateParts(db: Database.Database): void {
+  const has = () => (db.prepare('PRAGMA table_info(flow_parts)').all() as { name: string }[]).some((c) => c.name === 'seen_ms');
+  if (has()) return;
+  db.transaction(() => {
+    if (has()) return; // another process migrated it first
+    db.exec('ALTER TABLE flow_parts ADD COLUMN seen_ms INTEGER NOT NULL DEFAULT 0');
+    db.prepare('UPDATE flow_parts SET seen_ms = ?').run(Date.now());
+  }).immediate();
 }
 
 /**

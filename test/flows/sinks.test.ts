@@ -117,6 +117,47 @@ describe('SqliteFlowStore identities and deciders', () => {
   });
 });
 
+describe('SqliteFlowStore retention of identities and deciders', () => {
+  const H = 3600_000;
+  test('parts no record within retention can use are pruned; parts still used (or touched by a later record) stay; a file from before seen_ms keeps its parts a full retention', async () => {
+    const path = join(dir, 'parts.db');
+    const day = 24 * H;
+    const s = new SqliteFlowStore(path, day);
+    const gone = { ip: '10.99.0.7', kind: 'workload' as const, namespace: 'prod', name: 'gone', labels: { app: 'gone' } };
+    // Day 0: the old workload talks to db; the client talks to db all along.
+    s.writeSync([rec(0, { src: gone, start: 0, end: 0 }), rec(1, { start: 0, end: 0 })]);
+    assert.equal(s.partCount(), 4, 'gone, client, db, policy');
+    s.writeSync([rec(2, { start: 2 * H, end: 2 * H })]);
+    // Two days later: every day-0 record is past retention; client/db/policy were seen at day 2 (hour 50, touched hourly).
+    s.writeSync([rec(3, { start: 50 * H, end: 50 * H })]);
+    s.prune(50 * H + 1);
+    assert.equal(s.count(), 1);
+    assert.equal(s.partCount(), 3, 'the identity of the workload gone is deleted');
+    assert.deepEqual(s.query({}).map((f) => f.record.src.name), ['client'], 'the remaining record reads back whole');
+    // A writer that still remembers a part another prune deleted writes it again.
+    const other = new SqliteFlowStore(path, day);
+    other.prune(200 * H);
+    assert.equal(other.partCount(), 0);
+    s.writeSync([rec(4, { start: 200 * H, end: 200 * H + 1 })]);
+    assert.equal(new SqliteFlowStore(path, day).query({ since: 200 * H }).length, 1, 'a record written after the prune has its parts');
+    await s.close();
+    await other.close();
+
+    // A file written before parts carried seen_ms: the column is added, all parts seen now.
+    const old = join(dir, 'old-parts.db');
+    const w = new Database(old);
+    w.exec('CREATE TABLE flow_parts (hash TEXT PRIMARY KEY, part TEXT NOT NULL) WITHOUT ROWID');
+    w.prepare('INSERT INTO flow_parts (hash, part) VALUES (?, ?)').run('abc', '{"x":1}');
+    w.close();
+    const m = new SqliteFlowStore(old, day);
+    m.prune(Date.now() - H);
+    assert.equal(m.partCount(), 1, 'kept after the upgrade');
+    m.prune(Date.now() + 2 * day);
+    assert.equal(m.partCount(), 0, 'pruned once retention has passed since the upgrade');
+    await m.close();
+  });
+});
+
 describe('JSON-lines and _bulk sinks', () => {
   test('JSON lines: one flows -o json object per line', async () => {
     const f = join(dir, 'out', 'flows.jsonl');
