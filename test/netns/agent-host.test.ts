@@ -35,6 +35,18 @@ let etcd: ChildProcess | undefined;
 let agent: ChildProcess | undefined;
 const ETCD = 'etcd://127.0.0.1:23790';
 
+/** Opens TCP 8443 on whatever host endpoint carries role=host. */
+const HOST_8443 = `
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: host-8443}
+spec:
+  selector: role == 'host'
+  types: [Ingress, Egress]
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8443]}}]
+  egress: [{action: Allow}]
+`;
+
 function startEtcd(): ChildProcess {
   return spawn('ip', ['netns', 'exec', topo.node, 'etcd', '--name', 'n', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', 'http://127.0.0.1:23790',
     '--advertise-client-urls', 'http://127.0.0.1:23790', '--listen-peer-urls', 'http://127.0.0.1:23800', '--initial-advertise-peer-urls', 'http://127.0.0.1:23800',
@@ -169,16 +181,7 @@ spec: {node: node1, interfaceName: eth0, expectedIPs: [172.31.0.1]}
   // Forwarded workload traffic is not host-endpoint policed without applyOnForward.
   assert.equal(seenFrom(w1), '172.31.0.1');
 
-  applyYaml(`
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: host-8443}
-spec:
-  selector: role == 'host'
-  types: [Ingress, Egress]
-  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8443]}}]
-  egress: [{action: Allow}]
-`);
+  applyYaml(HOST_8443);
   await waitFor('8443 opened by policy', () => extToNode(8443));
 
   // etcd dies: the agent reports it and enforcement stays as programmed.
@@ -210,16 +213,7 @@ spec: {node: node1, interfaceName: "*"}
   assert.ok(extToNode(22), 'failsafe port 22 stays open');
   assert.ok(nodeLocal(8443), 'loopback is not policed');
   assert.equal(seenFrom(w1), '172.31.0.1', 'forwarded workload traffic is not policed without applyOnForward');
-  applyYaml(`
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: host-8443}
-spec:
-  selector: role == 'host'
-  types: [Ingress, Egress]
-  ingress: [{action: Allow, protocol: TCP, destination: {ports: [8443]}}]
-  egress: [{action: Allow}]
-`);
+  applyYaml(HOST_8443);
   await waitFor('8443 opened by policy on the all-interfaces host endpoint', () => extToNode(8443));
   brindle(['delete', 'globalnetworkpolicy', 'host-8443']);
   await waitFor('8443 closed again', () => !extToNode(8443));
