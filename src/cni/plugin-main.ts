@@ -141,6 +141,5 @@ export function writeAll(fd: number, text: string): void {
  * only checkpoint its write-ahead log). 'exit' listeners still run (the code cache is written there).
  */
 function exitNow(code: number): void {
-  process.exitCode = code;
   process.exit(code);
 }
